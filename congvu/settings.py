@@ -1,0 +1,129 @@
+"""Django settings: one module, driven by ``$CONGVU_HOME/congvu.toml`` and env vars."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from congvu import deployment
+
+BASE_DIR = Path(__file__).resolve().parent
+CONGVU_HOME = deployment.home()
+_config = deployment.read_config()
+
+# Before `congvu init` (pure commands such as `naming suggest`) there is no key on disk.
+SECRET_KEY = _config.get("secret_key") or secrets.token_urlsafe(50)
+DEBUG = bool(_config.get("debug", False))
+ALLOWED_HOSTS: list[str] = list(_config.get("allowed_hosts", ["localhost", "127.0.0.1", "[::1]"]))
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "congvu.audit",
+    "congvu.directory",
+    "congvu.accounts",
+    "congvu.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "congvu.web.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "congvu.urls"
+WSGI_APPLICATION = "congvu.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict[str, Any]:
+    url = deployment.database_url()
+    if url:
+        db = dj_database_url.parse(url, conn_max_age=60)
+        db.setdefault("TEST", {})
+        return {"default": db}
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(CONGVU_HOME / deployment.SQLITE_FILE),
+            # WAL lets readers work while the lifecycle sweep writes; IMMEDIATE avoids
+            # lock upgrades failing under concurrent writers.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+        }
+    }
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.Account"
+# Argon2id only: the same PHC string is later verified by Dovecot ({ARGON2ID}).
+PASSWORD_HASHERS = ["congvu.accounts.hashers.Argon2idHasher"]
+ARGON2 = {
+    "memory_cost": int(_config.get("argon2", {}).get("memory_cost", 19456)),  # KiB (OWASP)
+    "time_cost": int(_config.get("argon2", {}).get("time_cost", 2)),
+    "parallelism": int(_config.get("argon2", {}).get("parallelism", 1)),
+}
+
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = CONGVU_HOME / "static"
+
+# Security by default (the web console and SSO build on these).
+SESSION_COOKIE_SECURE = bool(_config.get("secure_cookies", True))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
