@@ -1,0 +1,172 @@
+"""Accounts, mailboxes, the address namespace (with tombstones), aliases, password history."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+
+from congvu.directory.models import Agency, Person
+
+
+class AccountState(models.TextChoices):
+    """Spec section 3. ``suspended`` still receives mail and documents (NB-7.1, NT-6.1);
+    ``locked`` (leaving) neither sends nor receives; ``deleted`` is purged, name reserved."""
+
+    REQUESTED = "requested"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    LOCKED = "locked"
+    DELETED = "deleted"
+
+
+class AccountKind(models.TextChoices):
+    PERSON = "person"
+    AGENCY = "agency"
+    OPERATOR = "operator"
+
+
+class AccountManager(BaseUserManager["Account"]):
+    def get_by_natural_key(self, username: str | None) -> Account:
+        return self.get(address__iexact=username)
+
+
+class Account(AbstractBaseUser):
+    """One account per person or agency mailbox, used for mail and every shared application."""
+
+    address = models.CharField(max_length=320, unique=True)
+    local_part = models.CharField(max_length=64)
+    domain = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=AccountKind.choices, default=AccountKind.PERSON)
+    person = models.OneToOneField(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="account"
+    )
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    is_operator = models.BooleanField(default=False)
+
+    state = models.CharField(
+        max_length=16, choices=AccountState.choices, default=AccountState.REQUESTED, db_index=True
+    )
+    reason = models.CharField(max_length=32, blank=True, help_text="Rule ID behind the state.")
+    reason_text = models.TextField(blank=True)
+    state_changed_at = models.DateTimeField()
+
+    must_change_password = models.BooleanField(default=True)
+    must_change_reason = models.CharField(max_length=32, blank=True)
+    one_time_password_issued_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField()
+    activated_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    failed_logins = models.PositiveIntegerField(default=0)
+
+    leave_effective_at = models.DateTimeField(null=True, blank=True)
+    leave_rule = models.CharField(max_length=32, blank=True)
+    leave_lock_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    leave_delete_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[AccountManager] = AccountManager()  # type: ignore[assignment]
+
+    USERNAME_FIELD = "address"
+    EMAIL_FIELD = "address"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ["address"]
+        indexes = [models.Index(fields=["state", "last_login"], name="account_state_login")]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Only active accounts may sign in (suspended ones still receive)."""
+        return self.state == AccountState.ACTIVE
+
+    @property
+    def receives_mail(self) -> bool:
+        """NB-7.1, NT-6.1: a suspended account still receives; locked and deleted do not."""
+        return self.state in (AccountState.ACTIVE, AccountState.SUSPENDED)
+
+
+class Mailbox(models.Model):
+    """The mailbox behind an account; quota from the profile per mailbox kind."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="mailbox")
+    quota_bytes = models.BigIntegerField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.account.address} ({self.quota_bytes} B)"
+
+
+class ReservedName(models.Model):
+    """Every local part ever handed out: accounts, agency names, aliases.
+
+    A name is never released: when its holder is deleted the row is tombstoned, so mail
+    for a former holder cannot reach a new one (spec section 2).
+    """
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account"
+        AGENCY = "agency"
+        ALIAS = "alias"
+        OPERATOR = "operator"
+
+    local_part = models.CharField(max_length=64)
+    domain = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="reserved_names"
+    )
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="reserved_names"
+    )
+    created_at = models.DateTimeField()
+    tombstoned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "local_part"], name="reserved_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_part}@{self.domain}"
+
+
+class Alias(models.Model):
+    """Another address delivering to an account (e.g. the old address after an NB
+    transfer, kept for the reservation period)."""
+
+    address = models.CharField(max_length=320, unique=True)
+    local_part = models.CharField(max_length=64)
+    domain = models.CharField(max_length=255)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="aliases")
+    rule = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.address} -> {self.account.address}"
+
+
+class PasswordHistory(models.Model):
+    """Earlier password hashes, so a holder cannot cycle back to an old password."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=256)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account.address} @ {self.created_at:%Y-%m-%d}"
+
+
