@@ -50,8 +50,9 @@ def database_url() -> str:
 
 def deployment_profile() -> Profile:
     """The deployment's profile with its overrides applied."""
-    from congvu.errors import CongvuError
     from django.utils.translation import gettext as _
+
+    from congvu.errors import CongvuError
 
     config = read_config()
     if not config:

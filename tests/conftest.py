@@ -8,8 +8,8 @@ import tempfile
 # Before Django reads its settings: tests never touch a developer's ./var.
 os.environ.setdefault("CONGVU_HOME", tempfile.mkdtemp(prefix="congvu-test-home-"))
 
-import pytest  # noqa: E402
-from django.utils import translation  # noqa: E402
+import pytest
+from django.utils import translation
 
 
 @pytest.fixture(autouse=True)

@@ -34,7 +34,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DELETED: frozenset(),
 }
 
-UNUSABLE_PASSWORD = "!deleted"
+UNUSABLE_PASSWORD = "!deleted"  # noqa: S105 - "!" prefix: Django never matches it
 _CHUNK = 900  # stays under SQLite's bound-parameter limit on old versions
 
 

@@ -71,7 +71,7 @@ class Account(AbstractBaseUser):
     locked_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar[AccountManager] = AccountManager()  # type: ignore[assignment]
+    objects: ClassVar[AccountManager] = AccountManager()
 
     USERNAME_FIELD = "address"
     EMAIL_FIELD = "address"

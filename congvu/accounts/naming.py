@@ -242,6 +242,7 @@ class _Base(NamedTuple):
 
 
 def _check_length(profile: Profile, local: str, name: str, rule: str) -> None:
+    """``profile.naming.max_local_part`` (64 by default, the SMTP limit of RFC 5321)."""
     limit = profile.naming.max_local_part
     if len(local) > limit:
         raise NamingError(
@@ -291,6 +292,7 @@ def _base(profile: Profile, person: PersonName, agency: str | None) -> _Base:
 
 
 def _clean_agency(agency: str | None, rule: str) -> str | None:
+    """Reading: a blank agency counts as no agency."""
     if agency is None or not agency.strip():
         return None
     return normalise_abbr(agency, rule=rule)
@@ -585,6 +587,7 @@ def _run_batch(
     taken: Iterable[str],
     on_error: Callable[[int, NamingError], None],
 ) -> list[Suggestion | None]:
+    """Resolve every row (leaders first, QN-4.2); report bad rows to ``on_error``."""
     prepared: list[_Prepared | None] = []
     for index, row in enumerate(rows, start=1):
         try:
@@ -620,38 +623,59 @@ def _run_batch(
     return results
 
 
+def _numbering(rows: Sequence[BatchRow], row_numbers: Sequence[int] | None) -> Sequence[int]:
+    if row_numbers is None:
+        return range(1, len(rows) + 1)
+    if len(row_numbers) != len(rows):
+        raise ValueError("row_numbers must have one number per row")
+    return row_numbers
+
+
 def validate_batch(
-    profile: Profile, rows: Sequence[BatchRow], taken: Iterable[str] = ()
+    profile: Profile,
+    rows: Sequence[BatchRow],
+    taken: Iterable[str] = (),
+    *,
+    row_numbers: Sequence[int] | None = None,
 ) -> list[str]:
     """Every problem of a batch, each message starting with its 1-based row number.
 
     Covers the name and agency checks (spec §2, KH-3.1), the person rule's needs (NB-5.3
-    agency, length limit) and the collision policy's (NT-4.2b agency).
+    agency, length limit) and the collision policy's (NT-4.2b agency, against ``taken``
+    and the rows before). ``row_numbers`` replaces 1, 2, 3… in the messages (e.g. the
+    CSV line numbers).
     """
+    numbers = _numbering(rows, row_numbers)
     problems: list[tuple[int, str]] = []
 
     def collect(row: int, exc: NamingError) -> None:
-        problems.append((row, _row_message(row, exc.message)))
+        problems.append((row, _row_message(numbers[row - 1], exc.message)))
 
     _run_batch(profile, rows, taken, collect)
     return [message for _row, message in sorted(problems, key=lambda p: p[0])]
 
 
 def suggest_batch(
-    profile: Profile, rows: Sequence[BatchRow], taken: set[str]
+    profile: Profile,
+    rows: Sequence[BatchRow],
+    taken: set[str],
+    *,
+    row_numbers: Sequence[int] | None = None,
 ) -> list[Suggestion]:
     """Addresses for a whole request, in input order, unique among themselves and ``taken``.
 
     ``taken`` holds existing and tombstoned local parts or addresses (not modified).
     Leaders are assigned first (QN-4.2); collisions follow the profile's policy
     (NB-5.4, KH-3.3b, QN-4.2, NT-4.2b). Raises NamingError for the first bad row, its
-    message starting with the row number; :func:`validate_batch` lists them all.
+    message starting with the row number (or ``row_numbers[i]``); :func:`validate_batch`
+    lists them all.
     """
+    numbers = _numbering(rows, row_numbers)
     problems: list[tuple[int, NamingError]] = []
     results = _run_batch(profile, rows, taken, lambda row, exc: problems.append((row, exc)))
     if problems:
         row, exc = min(problems, key=lambda p: p[0])
-        raise NamingError(_row_message(row, exc.message), rule=exc.rule)
+        raise NamingError(_row_message(numbers[row - 1], exc.message), rule=exc.rule)
     return [s for s in results if s is not None]
 
 

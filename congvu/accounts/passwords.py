@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from congvu.profiles import PasswordPolicy
+from congvu.text import fold
 
 # Characters a generated password never contains, because they are confused with one
 # another when read aloud, printed on a letter or typed from a screenshot: 0/O/o, 1/l/I/|.
@@ -54,19 +55,9 @@ class Violation:
     message: str
 
 
-def _fold(text: str) -> str:
-    """KH-3.1 conversion: drop Vietnamese diacritics, đ→d, lowercase.
-
-    Placeholder until ``congvu.text.fold`` exists.
-    """
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.replace("đ", "d").replace("Đ", "D").lower()
-
-
 def _squeeze(text: str) -> str:
     """Fold and remove the separators people put between words (space . _ - /)."""
-    folded = _fold(text)
+    folded = fold(text)
     return "".join(c for c in folded if c not in _SEPARATORS and not c.isspace())
 
 
@@ -92,7 +83,7 @@ def _account_needles(username: str) -> list[str]:
     ``thanhnn.skhcn@ninhbinh.gov.vn`` gives the address, the local part
     ``thanhnn.skhcn`` and its parts ``thanhnn``, ``skhcn``.
     """
-    name = _fold(username.strip())
+    name = fold(username.strip())
     if not name:
         return []
     local = name.split("@", 1)[0]

@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from congvu.audit.models import AuditEvent
 from congvu.actors import Actor
+from congvu.audit.models import AuditEvent
 
 
 def record(

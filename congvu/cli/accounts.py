@@ -9,8 +9,14 @@ import click
 from django.utils.translation import gettext as _
 
 from congvu.actors import cli_operator
-from congvu.cli.common import current_profile, emit_json, json_option, lang_option, now_option, \
-    resolve_now
+from congvu.cli.common import (
+    current_profile,
+    emit_json,
+    json_option,
+    lang_option,
+    now_option,
+    resolve_now,
+)
 from congvu.clock import parse_date
 from congvu.errors import CongvuError
 

@@ -20,14 +20,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class CliError(click.ClickException):
-    """A CongvuError on its way out: message on stderr, the error's exit code."""
+    """A CongvuError on its way out: ``Lỗi: message`` on stderr, exit code 2."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"{_('Error')}: {self.message}", err=True)
+        label = _("Error")
+        click.echo(f"{label}: {self.message}", err=True)
+
+
+class CliRejected(CliError):
+    """A rejected password: exit code 1, like ``password check``."""
+
+    exit_code = 1
+
+
+def _cli_error(message: str, exit_code: int) -> CliError:
+    return CliRejected(message) if exit_code == 1 else CliError(message)
 
 
 class CongvuGroup(click.Group):
@@ -37,14 +46,14 @@ class CongvuGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CongvuError as exc:
-            raise CliError(exc.message, exc.exit_code) from exc
+            raise _cli_error(exc.message, exc.exit_code) from exc
         except DatabaseError as exc:
             if deployment.database_url() or deployment.is_initialised():
                 text = _("Database error: %(error)s") % {"error": str(exc).strip()}
             else:
                 text = _("No deployment in %(home)s. Run 'congvu init --profile NAME' first "
                          "(CONGVU_HOME selects the deployment).") % {"home": deployment.home()}
-            raise CliError(text, 2) from exc
+            raise CliError(text) from exc
 
 
 def _activate(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

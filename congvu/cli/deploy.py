@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import click
 from django.utils.translation import gettext as _
@@ -43,13 +44,15 @@ def _ensure_postgres_database(url: str) -> None:
     import dj_database_url
     import psycopg
     from psycopg import sql
+    from psycopg.conninfo import make_conninfo
 
     cfg = dj_database_url.parse(url)
-    params = {"host": cfg.get("HOST") or None, "port": cfg.get("PORT") or None,
-              "user": cfg.get("USER") or None, "password": cfg.get("PASSWORD") or None}
+    params: dict[str, Any] = {"host": cfg.get("HOST"), "port": cfg.get("PORT"),
+                              "user": cfg.get("USER"), "password": cfg.get("PASSWORD")}
     try:
-        with psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=10,
-                             **{k: v for k, v in params.items() if v}) as conn:
+        conninfo = make_conninfo(dbname="postgres", connect_timeout=10,
+                                 **{k: v for k, v in params.items() if v})
+        with psycopg.connect(conninfo, autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                   (cfg["NAME"],)).fetchone()
             if not exists:

@@ -31,10 +31,10 @@ _setup_django()
 
 
 def _register() -> None:
-    from congvu.cli import accounts, audit, deploy, naming, org, passwords, workdays
+    import importlib
 
-    for module in (deploy, org, naming, passwords, workdays, accounts, audit):
-        module.register(cli)
+    for name in ("deploy", "org", "naming", "passwords", "workdays", "accounts", "audit"):
+        importlib.import_module(f"congvu.cli.{name}").register(cli)
 
 
 _register()

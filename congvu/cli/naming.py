@@ -64,7 +64,8 @@ def _read_rows(path: Path) -> list[tuple[int, str, str, str]]:
     missing = [c for c in ("full_name", "agency", "leader") if c not in header]
     if missing:
         raise CongvuError(_("%(file)s lacks the column(s) %(cols)s; expected the header "
-                            "full_name,agency,leader.") % {"file": path, "cols": ", ".join(missing)})
+                            "full_name,agency,leader.")
+                          % {"file": path, "cols": ", ".join(missing)})
     reader.fieldnames = header
     return [(reader.line_num, (r.get("full_name") or ""), (r.get("agency") or "").strip(),
              (r.get("leader") or "").strip().lower()) for r in reader]
@@ -79,7 +80,8 @@ def suggest_batch(profile_name: str, file: Path, taken: str) -> None:
     """Suggest addresses for a CSV of persons (full_name,agency,leader), resolving
     collisions inside the batch and against existing and tombstoned addresses; leaders
     keep the base name (QN-4.2). Prints CSV full_name,agency,local_part,address."""
-    from congvu.accounts.naming import BatchRow, suggest_batch as batch, validate_batch
+    from congvu.accounts.naming import BatchRow, validate_batch
+    from congvu.accounts.naming import suggest_batch as batch
 
     profile = profile_named(profile_name)
     raw = _read_rows(file)
@@ -87,10 +89,11 @@ def suggest_batch(profile_name: str, file: Path, taken: str) -> None:
     rows: list[BatchRow] = []
     for line, name, agency, leader in raw:
         if leader not in _TRUE | _FALSE:
-            problems.append(_("line %(line)d: leader must be yes/no, true/false or 1/0, not "
-                              "%(value)r") % {"line": line, "value": leader})
+            problems.append(_("Row %(row)d: %(message)s") % {"row": line, "message": _(
+                "leader must be yes/no, true/false or 1/0, not %(value)r") % {"value": leader}})
         rows.append(BatchRow(full_name=name, agency=agency or None, leader=leader in _TRUE))
-    problems += validate_batch(profile, rows)
+    lines = [line for line, *_rest in raw]
+    problems += validate_batch(profile, rows, row_numbers=lines)
     if problems:
         raise CongvuError("\n".join(problems))
     used = set(_taken(taken))
@@ -100,7 +103,7 @@ def suggest_batch(profile_name: str, file: Path, taken: str) -> None:
         used |= taken_local_parts(profile.mail.domain)
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["full_name", "agency", "local_part", "address"])
-    for row, s in zip(rows, batch(profile, rows, used), strict=True):
+    for row, s in zip(rows, batch(profile, rows, used, row_numbers=lines), strict=True):
         out.writerow([" ".join(row.full_name.split()), row.agency or "", s.local_part, s.address])
 
 

@@ -54,7 +54,7 @@ def test_agency_name_is_reserved_and_duplicates_refused_without_a_row_written() 
     p = profile("ninh-binh")
     agency(p, "skhcn")
     assert ReservedName.objects.filter(local_part="skhcn", kind="agency").exists()
-    with pytest.raises(CongvuError, match="skhcn@ninhbinh.gov.vn"):
+    with pytest.raises(CongvuError, match=r"skhcn@ninhbinh\.gov\.vn"):
         agency(p, "skhcn", "again")
     assert Agency.objects.count() == 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 from congvu.profiles import Profile, load_profile
 
@@ -11,7 +12,7 @@ PROFILES = ["ninh-binh", "khanh-hoa", "quang-nam", "ninh-thuan", "gia-lai"]
 LOCAL_RE = re.compile(r"^[a-z0-9]+([._][a-z0-9]+)*$")
 
 
-def profile(name: str, **naming: object) -> Profile:
+def profile(name: str, **naming: Any) -> Profile:
     """A shipped profile, optionally with some ``naming`` settings overridden."""
     base = load_profile(name)
     if not naming:

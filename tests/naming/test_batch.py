@@ -104,10 +104,18 @@ def test_empty_batch() -> None:
     assert suggest_batch(profile("quang-nam"), [], set()) == []
 
 
-_FAMILY = "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý".split()
-_MIDDLE = "Văn Thị Ngọc Minh Đức Thanh Hữu Quốc Thu Kim Xuân".split()
-_GIVEN = ("An Anh Bình Cường Dũng Hà Hải Hạnh Hương Hùng Lan Linh Long Mai Minh Nam Nga "
-          "Phương Quang Sơn Tâm Thảo Trang Tuấn Vân Yến").split()
+_FAMILY = [
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
+    "Hồ", "Ngô", "Dương", "Lý",
+]
+_MIDDLE = [
+    "Văn", "Thị", "Ngọc", "Minh", "Đức", "Thanh", "Hữu", "Quốc", "Thu", "Kim", "Xuân",
+]
+_GIVEN = [
+    "An", "Anh", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hạnh", "Hương", "Hùng", "Lan", "Linh",
+    "Long", "Mai", "Minh", "Nam", "Nga", "Phương", "Quang", "Sơn", "Tâm", "Thảo", "Trang",
+    "Tuấn", "Vân", "Yến",
+]
 
 
 @pytest.mark.parametrize("name", PROFILES)
@@ -130,3 +138,12 @@ def test_batch_of_50000_rows_is_fast_and_unique(name: str) -> None:
     assert len(set(locals_)) == len(locals_) == 50_000
     assert not set(locals_) & taken
     assert elapsed < 5.0
+
+
+def test_row_numbers_can_be_the_file_line_numbers() -> None:
+    rows = [BatchRow("Nguyễn Văn Nam"), BatchRow("Nam")]
+    problems = validate_batch(profile("quang-nam"), rows, row_numbers=[2, 5])
+    assert [_row_number(m) for m in problems] == [5]
+    with pytest.raises(NamingError) as err:
+        suggest_batch(profile("quang-nam"), rows, set(), row_numbers=[2, 5])
+    assert _row_number(err.value.message) == 5

@@ -98,7 +98,12 @@ def test_nfc_and_nfd_input_give_the_same_address(name: str) -> None:
 @pytest.mark.parametrize("name", PROFILES)
 @pytest.mark.parametrize(
     "written",
-    ["  nguyễn   NGỌC\tthành ", "NGUYỄN NGỌC THÀNH", "nguyễn\u00a0ngọc\u00a0thành", "Nguyễn Ngọc Thành\n"],
+    [
+        "  nguyễn   NGỌC\tthành ",
+        "NGUYỄN NGỌC THÀNH",
+        "nguyễn\u00a0ngọc\u00a0thành",
+        "Nguyễn Ngọc Thành\n",
+    ],
 )
 def test_extra_spaces_and_any_case(name: str, written: str) -> None:
     p = profile(name)
