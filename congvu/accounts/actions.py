@@ -8,6 +8,7 @@ import re
 
 from django.contrib.auth.hashers import check_password as check_hash
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from congvu.accounts import lifecycle
@@ -125,6 +126,18 @@ def _validate_local_part(profile: Profile, local: str) -> str:
     return value
 
 
+def _department_of(agency: Agency, ref: str) -> Agency:
+    """A department (phòng/ban) of ``agency`` named by abbreviation or account name."""
+    key = ref.strip().lower()
+    found = Agency.objects.filter(parent=agency, kind=AgencyKind.DEPARTMENT).filter(
+        Q(abbr=key) | Q(account_name=key)).first()
+    if found is None:
+        raise CongvuError(_("%(agency)s has no department %(ref)r (add it with 'congvu org add "
+                            "--kind department --parent %(agency)s').") % {
+            "agency": agency.account_name, "ref": ref})
+    return found
+
+
 def do_create_account(
     *,
     actor: Actor,
@@ -137,6 +150,7 @@ def do_create_account(
     position: str = "",
     local_part: str | None = None,
     requested: bool = False,
+    department_ref: str | None = None,
 ) -> tuple[Account, str | None]:
     """Create a person's account and mailbox with the profile's address (NB-5.3, KH-3.3a,
     QN-4.1, NT-4.2a; collisions NB-5.4, KH-3.3b, QN-4.2, NT-4.2b). ``local_part`` is the
@@ -144,6 +158,8 @@ def do_create_account(
     with transaction.atomic():
         node = agency_by_ref(agency_ref)
         _require_manage(actor, node)
+        if department_ref:
+            node = _department_of(node, department_ref)
         agency, department = node, None
         if node.kind == AgencyKind.DEPARTMENT:
             department = node
@@ -324,6 +340,9 @@ def do_leave(*, actor: Actor, profile: Profile, account: Account, effective: dt.
         if account.state in (S.LOCKED, S.DELETED):
             raise Forbidden(_("Account %(address)s is already %(state)s.") % {
                 "address": account.address, "state": account.state})
+        if account.state == S.REQUESTED:
+            raise Forbidden(_("Account %(address)s was only requested; cancel the request "
+                              "with 'account delete' instead.") % {"address": account.address})
         senior = is_senior(account)
         lock_after = policy.senior_lock_after if senior else policy.lock_after
         delete_after = policy.senior_delete_after if senior else policy.delete_after

@@ -135,7 +135,7 @@ def run(*, profile: Profile, now: dt.datetime, actor: Actor = SYSTEM) -> list[Ru
     with transaction.atomic():
         # NB-7.4, NT-5.2c, KH-4.4: scheduled leave — lock, then delete after retention.
         due_lock = Account.objects.filter(
-            leave_lock_at__lte=now, state__in=[S.ACTIVE, S.SUSPENDED, S.REQUESTED])
+            leave_lock_at__lte=now, state__in=[S.ACTIVE, S.SUSPENDED])
         for rule in sorted(set(due_lock.values_list("leave_rule", flat=True))):
             res = RuleResult(rule, "lock")
             res.addresses = apply_transition(

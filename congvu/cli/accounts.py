@@ -54,6 +54,7 @@ def account() -> None:
 @click.option("--leader", is_flag=True, help="Holds a leadership rank (QN-4.2, NT-5.2c).")
 @click.option("--birth-date", default=None, metavar="YYYY-MM-DD")
 @click.option("--position", default="", help="Position (chức vụ).")
+@click.option("--department", default=None, help="Department (phòng/ban) within the agency.")
 @click.option("--local-part", default=None,
               help="The operator's choice among the ranked candidates (NB-5.4, KH-3.3b).")
 @click.option("--requested", is_flag=True, help="Record the request only (state requested).")
@@ -62,7 +63,8 @@ def account() -> None:
 @json_option
 @lang_option
 def create(agency_ref: str, full_name: str | None, leader: bool, birth_date: str | None,
-           position: str, local_part: str | None, requested: bool, agency_mailbox: bool,
+           position: str, department: str | None, local_part: str | None, requested: bool,
+           agency_mailbox: bool,
            now_text: str | None, as_json: bool) -> None:
     """Create an account and mailbox with the profile's address and a one-time password."""
     from congvu.accounts.actions import do_create_account, do_create_agency_mailbox
@@ -80,7 +82,7 @@ def create(agency_ref: str, full_name: str | None, leader: bool, birth_date: str
         acct, otp = do_create_account(
             actor=cli_operator(), profile=profile, agency_ref=agency_ref, full_name=full_name,
             leader=leader, birth_date=born, position=position, local_part=local_part,
-            requested=requested, now=now)
+            requested=requested, department_ref=department, now=now)
     _otp_output(account_json(acct, profile), otp, as_json)
 
 

@@ -125,3 +125,43 @@ def test_account_list_filters_by_agency_and_state(skhcn, cli) -> None:
         == ["thanhnn.skhcn@ninhbinh.gov.vn"]
     assert cli("account", "list", "--state", "suspended", "--json").json() == []
     assert cli("account", "list", "--state", "sleeping").exit_code == 2
+
+
+def test_batch_avoids_existing_and_tombstoned_addresses(use_profile, cli, tmp_path) -> None:
+    use_profile("quang-nam")
+    cli("org", "add", "--abbr", "sotttt", "--name", "Sở TT&TT")
+    gone = cli("account", "create", "--agency", "sotttt", "--full-name", "Nguyễn Văn Nam",
+               "--json").json()
+    assert gone["address"] == "namnv@quangnam.gov.vn"
+    assert cli("account", "delete", gone["address"], "--rule", "QN-7.1").exit_code == 0
+    cli("account", "create", "--agency", "sotttt", "--full-name", "Nguyễn Văn Nam")
+    f = tmp_path / "people.csv"
+    f.write_text("full_name,agency,leader\nNguyễn Văn Nam,sotttt,yes\n", encoding="utf-8")
+    r = cli("naming", "suggest-batch", "--profile", "quang-nam", str(f))
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines()[1] == "Nguyễn Văn Nam,sotttt,namnv2,namnv2@quangnam.gov.vn"
+
+
+def test_person_with_department_position_and_leader(skhcn, cli) -> None:
+    assert cli("org", "add", "--abbr", "vp", "--name", "Văn phòng Sở", "--kind", "department",
+               "--parent", "skhcn").exit_code == 0
+    r = cli("account", "create", "--agency", "skhcn", "--department", "vp", "--full-name",
+            "Trần Thị Hoa", "--position", "Chánh Văn phòng", "--leader", "--birth-date",
+            "1980-02-29", "--json")
+    assert r.exit_code == 0, r.stderr
+    a = r.json()
+    assert (a["address"], a["agency"], a["department"]) == (
+        "hoatt.skhcn@ninhbinh.gov.vn", "skhcn", "vp.skhcn")
+    assert (a["position"], a["leader"], a["birth_date"]) == ("Chánh Văn phòng", True, "1980-02-29")
+    bad = cli("account", "create", "--agency", "skhcn", "--department", "kt", "--full-name",
+              "Trần Văn Ba")
+    assert bad.exit_code == 2 and "kt" in bad.stderr
+
+
+def test_requested_account_then_activated(skhcn, cli) -> None:
+    r = cli("account", "create", "--agency", "skhcn", "--full-name", "Lê Văn An", "--requested",
+            "--json")
+    assert r.json()["state"] == "requested" and r.json()["one_time_password"] is None
+    assert cli("account", "leave", "anlv.skhcn", "--effective", "2026-02-01").exit_code == 2
+    act = cli("account", "activate", "anlv.skhcn", "--json").json()
+    assert act["state"] == "active" and act["one_time_password"]
