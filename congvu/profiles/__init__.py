@@ -182,6 +182,7 @@ class Profile:
     sla: dict[str, Duration] = field(default_factory=dict)
     checks: dict[str, int] = field(default_factory=dict)
     report: dict[str, str] = field(default_factory=dict)
+    operator: dict[str, str] = field(default_factory=dict)
 
 
 def available_profiles() -> list[str]:
@@ -265,6 +266,7 @@ def build_profile(data: dict[str, Any]) -> Profile:
         sla=sla,
         checks=dict(d.pop("checks", {})),
         report=dict(d.pop("report", {})),
+        operator=dict(d.pop("operator", {})),
     )
 
 
