@@ -6,8 +6,14 @@ from __future__ import annotations
 import pytest
 
 from congvu.errors import CongvuError
-from congvu.profiles import Duration, available_profiles, build_profile, load_profile, merge, \
-    raw_profile
+from congvu.profiles import (
+    Duration,
+    available_profiles,
+    build_profile,
+    load_profile,
+    merge,
+    raw_profile,
+)
 from tests.conftest import PROFILES
 
 
