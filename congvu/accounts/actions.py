@@ -21,7 +21,7 @@ from congvu.accounts.models import (
     PasswordHistory,
     ReservedName,
 )
-from congvu.accounts.naming import person_agency_abbr, suggest_person
+from congvu.accounts.naming import parse_person_name, person_agency_abbr, suggest_person
 from congvu.accounts.passwords import check_password, generate_one_time_password
 from congvu.accounts.selectors import taken_local_parts
 from congvu.actors import Actor
@@ -164,7 +164,8 @@ def do_create_account(
         if node.kind == AgencyKind.DEPARTMENT:
             department = node
             agency = next(a for a in node.ancestors() if a.kind != AgencyKind.DEPARTMENT)
-        taken = taken_local_parts(profile.mail.domain)
+        given = parse_person_name(full_name, rule=profile.naming.person_rule).given
+        taken = taken_local_parts(profile.mail.domain, containing=given)
         abbr = person_agency_abbr(profile, node_of(node))
         suggestion = suggest_person(profile, full_name, agency=abbr, taken=taken, leader=leader)
         rule = suggestion.rule
@@ -410,7 +411,8 @@ def do_transfer(*, actor: Actor, profile: Profile, account: Account, to_agency_r
         life = profile.lifecycle
         if not life.transfer_keeps_address:
             abbr = person_agency_abbr(profile, node_of(target))
-            taken = taken_local_parts(profile.mail.domain)
+            given = parse_person_name(person.full_name).given
+            taken = taken_local_parts(profile.mail.domain, containing=given)
             taken.discard(account.local_part)
             suggestion = suggest_person(profile, person.full_name, agency=abbr, taken=taken,
                                         leader=person.is_leader)

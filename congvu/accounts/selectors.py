@@ -35,9 +35,15 @@ def account_by_address(profile: Profile, text: str, *, for_update: bool = False)
     return account
 
 
-def taken_local_parts(domain: str) -> set[str]:
-    """Every local part in use or reserved (accounts, agencies, aliases, tombstones)."""
-    return set(ReservedName.objects.filter(domain=domain).values_list("local_part", flat=True))
+def taken_local_parts(domain: str, *, containing: str = "") -> set[str]:
+    """Local parts in use or reserved (accounts, agencies, aliases, tombstones).
+
+    ``containing`` narrows the read to names with that text (every candidate for a person
+    contains their given name), so one creation does not load the whole province."""
+    qs = ReservedName.objects.filter(domain=domain)
+    if containing:
+        qs = qs.filter(local_part__contains=containing)
+    return set(qs.values_list("local_part", flat=True))
 
 
 def accounts(*, agency_ids: list[int] | None = None, state: str = "") -> QuerySet[Account]:
