@@ -415,13 +415,18 @@ def worker_rawsql(now_text: str) -> dict[str, Any]:
     # placeholder (when the rule is a parameter) comes before the reason.
     connection.ensure_connection()
     rowcounts: dict[str, int] = {}
+    step_seconds: dict[str, float] = {}
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
         for name, sql, params in steps:
+            t0 = time.perf_counter()
             cur.execute(sql, params)
             rowcounts[name] = cur.rowcount
+            step_seconds[name] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+    step_seconds["commit"] = time.perf_counter() - t0
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rowcounts": rowcounts,
+    return {"seconds": seconds, "rowcounts": rowcounts, "steps": step_seconds,
             "changes": {f"{leave.rule}/lock": rowcounts["lock"],
                         f"{leave.rule}/delete": rowcounts["delete"],
                         f"{life.default_password_rule}/suspend": rowcounts["suspend"],
@@ -559,6 +564,7 @@ class Result:
     again: list[float] = field(default_factory=list)
     raw: list[float] = field(default_factory=list)
     raw_proc: list[float] = field(default_factory=list)
+    raw_steps: list[dict[str, float]] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
 
 
@@ -584,6 +590,7 @@ def bench_database(db: Database, n: int, now: str, seed: int, repeat: int,
             compare("raw SQL row counts", raw["changes"], expected)
             compare("raw SQL result", worker("verify", cenv)[1], pop["after"])
         res.raw.append(raw["seconds"])
+        res.raw_steps.append(raw["steps"])
         res.raw_proc.append(raw_proc)
         with db.clone() as cenv:
             seconds, out = run_cmd(cmd, cenv, "lifecycle run")
@@ -656,6 +663,9 @@ def report(results: list[Result], n: int, now: str, repeat: int, start_s: float)
               f"{' '.join(f'{t:.2f}' for t in r.again)}; raw SQL "
               f"{' '.join(f'{t:.2f}' for t in r.raw)} (whole process "
               f"{' '.join(f'{t:.2f}' for t in r.raw_proc)}); populate {r.populate_s:.1f} s")
+        best = r.raw_steps[r.raw.index(min(r.raw))]
+        print(f"{r.kind}: raw SQL steps (best run): "
+              + ", ".join(f"{k} {v:.3f}" for k, v in best.items()))
     return ok
 
 
