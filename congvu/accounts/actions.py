@@ -359,17 +359,7 @@ def do_leave(*, actor: Actor, profile: Profile, account: Account, effective: dt.
                      "lock_at": account.leave_lock_at.isoformat(),
                      "delete_at": account.leave_delete_at.isoformat()
                      if account.leave_delete_at else None})
-        one = Account.objects.filter(pk=account.pk)
-        if account.leave_lock_at <= now and account.state != S.LOCKED:
-            lifecycle.apply_transition(
-                one, to=S.LOCKED, rule=rule,
-                reason=_("Left the agency: sign-in, sending and receiving locked."),
-                now=now, actor=actor, action="account.lock")
-        if account.leave_delete_at and account.leave_delete_at <= now:
-            lifecycle.apply_transition(
-                one, to=S.DELETED, rule=rule,
-                reason=_("Retention period after leaving ended: address and data deleted."),
-                now=now, actor=actor, action="account.delete")
+        lifecycle.apply_due_leave(Account.objects.filter(pk=account.pk), now=now, actor=actor)
 
 
 def do_delete(*, actor: Actor, profile: Profile, account: Account, now: dt.datetime,

@@ -127,6 +127,27 @@ def _quiet_since(cutoff: dt.datetime, *fields: str) -> Q:
     return q
 
 
+def apply_due_leave(qs: QuerySet[Account], *, now: dt.datetime,
+                    actor: Actor) -> list[RuleResult]:
+    """Carry out the leave schedules in ``qs`` that are due at ``now`` (NB-7.4, NT-5.2c,
+    KH-4.4): lock, then delete once the retention period has passed."""
+    steps = (
+        ("lock", S.LOCKED, "account.lock",
+         qs.filter(leave_lock_at__lte=now, state__in=[S.ACTIVE, S.SUSPENDED]),
+         _("Left the agency: sign-in, sending and receiving locked.")),
+        ("delete", S.DELETED, "account.delete",
+         qs.filter(leave_delete_at__lte=now).exclude(state=S.DELETED),
+         _("Retention period after leaving ended: address and data deleted.")),
+    )
+    results: list[RuleResult] = []
+    for name, to, event, due, reason in steps:
+        for rule in sorted(set(due.values_list("leave_rule", flat=True))):
+            results.append(RuleResult(rule, name, apply_transition(
+                due.filter(leave_rule=rule), to=to, rule=rule, reason=reason, now=now,
+                actor=actor, action=event)))
+    return results
+
+
 def run(*, profile: Profile, now: dt.datetime, actor: Actor = SYSTEM) -> list[RuleResult]:
     """Apply every time-based rule of the profile at ``now``. Running it twice changes
     nothing the second time. Order matters: leaving first, then suspensions, then expiry."""
@@ -134,23 +155,7 @@ def run(*, profile: Profile, now: dt.datetime, actor: Actor = SYSTEM) -> list[Ru
     results: list[RuleResult] = []
     with transaction.atomic():
         # NB-7.4, NT-5.2c, KH-4.4: scheduled leave — lock, then delete after retention.
-        due_lock = Account.objects.filter(
-            leave_lock_at__lte=now, state__in=[S.ACTIVE, S.SUSPENDED])
-        for rule in sorted(set(due_lock.values_list("leave_rule", flat=True))):
-            res = RuleResult(rule, "lock")
-            res.addresses = apply_transition(
-                due_lock.filter(leave_rule=rule), to=S.LOCKED, rule=rule,
-                reason=_("Left the agency: sign-in, sending and receiving locked."),
-                now=now, actor=actor, action="account.lock")
-            results.append(res)
-        due_delete = Account.objects.filter(leave_delete_at__lte=now).exclude(state=S.DELETED)
-        for rule in sorted(set(due_delete.values_list("leave_rule", flat=True))):
-            res = RuleResult(rule, "delete")
-            res.addresses = apply_transition(
-                due_delete.filter(leave_rule=rule), to=S.DELETED, rule=rule,
-                reason=_("Retention period after leaving ended: address and data deleted."),
-                now=now, actor=actor, action="account.delete")
-            results.append(res)
+        results += apply_due_leave(Account.objects.all(), now=now, actor=actor)
 
         active = Account.objects.filter(state=S.ACTIVE)
         suspensions: list[tuple[str, Duration | None, Q, str]] = []
