@@ -373,7 +373,7 @@ def worker_rawsql(now_text: str) -> dict[str, Any]:
                 f" SELECT %s, %s, '{actor}', '{action}', address, {rule_sql}, %s, {data}"
                 f" FROM {acc} WHERE {where}")
 
-    lock_w = "leave_lock_at <= %s AND state IN ('active', 'suspended', 'requested')"
+    lock_w = "leave_lock_at <= %s AND state IN ('active', 'suspended')"
     del_w = "leave_delete_at <= %s AND state <> 'deleted'"
     susp_w = "state = 'active' AND one_time_password_issued_at <= %s"
     exp_w = "state = 'active' AND must_change_password = %s AND password_changed_at <= %s"

@@ -61,7 +61,8 @@ def _purge(ids: Sequence[int], now: dt.datetime) -> None:
         tombstoned_at=now)
     alias_names = list(Alias.objects.filter(account_id__in=ids).values_list("domain", "local_part"))
     for domain, local in alias_names:
-        ReservedName.objects.filter(domain=domain, local_part=local).update(tombstoned_at=now)
+        ReservedName.objects.filter(domain=domain, local_part=local,
+                                    tombstoned_at__isnull=True).update(tombstoned_at=now)
     Alias.objects.filter(account_id__in=ids).delete()
     Mailbox.objects.filter(account_id__in=ids).delete()
 
@@ -78,7 +79,7 @@ def apply_transition(
     extra: dict[str, Any] | None = None,
 ) -> list[str]:
     """Move every account in ``qs`` to ``to``; audit each one. Returns the addresses."""
-    rows = list(qs.values_list("id", "address", "state"))
+    rows = list(qs.order_by().values_list("id", "address", "state"))
     updates: dict[str, Any] = {
         "state": to, "reason": rule, "reason_text": reason, "state_changed_at": now,
         **(extra or {}),
@@ -141,7 +142,8 @@ def apply_due_leave(qs: QuerySet[Account], *, now: dt.datetime,
     )
     results: list[RuleResult] = []
     for name, to, event, due, reason in steps:
-        for rule in sorted(set(due.values_list("leave_rule", flat=True))):
+        rules = due.order_by().values_list("leave_rule", flat=True).distinct()
+        for rule in sorted(rules):
             results.append(RuleResult(rule, name, apply_transition(
                 due.filter(leave_rule=rule), to=to, rule=rule, reason=reason, now=now,
                 actor=actor, action=event)))
@@ -193,7 +195,7 @@ def run(*, profile: Profile, now: dt.datetime, actor: Actor = SYSTEM) -> list[Ru
             cutoff = _cutoff(policy.max_age, now)
             expired = active.filter(must_change_password=False, password_changed_at__lte=cutoff)
             res = RuleResult(policy.max_age_rule, "expire-password")
-            rows = list(expired.values_list("id", "address"))
+            rows = list(expired.order_by().values_list("id", "address"))
             for chunk in _chunks(rows):
                 Account.objects.filter(id__in=[r[0] for r in chunk]).update(
                     must_change_password=True, must_change_reason=policy.max_age_rule)
