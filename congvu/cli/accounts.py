@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -29,6 +30,19 @@ def _otp_output(data: dict[str, Any], otp: str | None, as_json: bool) -> None:
     if otp:
         click.echo(_("One-time password (shown only this once; the holder must change it at "
                      "first sign-in): %(otp)s") % {"otp": otp})
+
+
+def _issue_password(address: str, now_text: str | None, as_json: bool,
+                    action: Callable[..., str]) -> None:
+    """Reset, activate or restore: the action issues a one-time password, shown once."""
+    from congvu.accounts.selectors import account_by_address, account_json
+
+    profile = current_profile()
+    acct = account_by_address(profile, address)
+    otp = action(actor=cli_operator(), profile=profile, account=acct,
+                 now=resolve_now(profile, now_text))
+    acct.refresh_from_db()
+    _otp_output(account_json(acct, profile), otp, as_json)
 
 
 def _read_secret_lines(count: int, prompts: list[str]) -> list[str]:
@@ -166,14 +180,8 @@ def change_password(address: str, now_text: str | None) -> None:
 def reset_password(address: str, now_text: str | None, as_json: bool) -> None:
     """Re-issue a one-time password on the agency's request (KH-4.2, QN-6)."""
     from congvu.accounts.actions import do_reset_password
-    from congvu.accounts.selectors import account_by_address, account_json
 
-    profile = current_profile()
-    acct = account_by_address(profile, address)
-    otp = do_reset_password(actor=cli_operator(), profile=profile, account=acct,
-                            now=resolve_now(profile, now_text))
-    acct.refresh_from_db()
-    _otp_output(account_json(acct, profile), otp, as_json)
+    _issue_password(address, now_text, as_json, do_reset_password)
 
 
 @account.command("activate")
@@ -184,14 +192,8 @@ def reset_password(address: str, now_text: str | None, as_json: bool) -> None:
 def activate(address: str, now_text: str | None, as_json: bool) -> None:
     """Approve a requested account: active, with a one-time password."""
     from congvu.accounts.actions import do_activate
-    from congvu.accounts.selectors import account_by_address, account_json
 
-    profile = current_profile()
-    acct = account_by_address(profile, address)
-    otp = do_activate(actor=cli_operator(), profile=profile, account=acct,
-                      now=resolve_now(profile, now_text))
-    acct.refresh_from_db()
-    _otp_output(account_json(acct, profile), otp, as_json)
+    _issue_password(address, now_text, as_json, do_activate)
 
 
 @account.command("suspend")
@@ -220,14 +222,8 @@ def suspend(address: str, rule: str, reason: str, now_text: str | None) -> None:
 def restore(address: str, now_text: str | None, as_json: bool) -> None:
     """Restore a suspended account with a new one-time password (NB-7.3, NT-6.3)."""
     from congvu.accounts.actions import do_restore
-    from congvu.accounts.selectors import account_by_address, account_json
 
-    profile = current_profile()
-    acct = account_by_address(profile, address)
-    otp = do_restore(actor=cli_operator(), profile=profile, account=acct,
-                     now=resolve_now(profile, now_text))
-    acct.refresh_from_db()
-    _otp_output(account_json(acct, profile), otp, as_json)
+    _issue_password(address, now_text, as_json, do_restore)
 
 
 @account.command("leave")
