@@ -170,3 +170,37 @@ class PasswordHistory(models.Model):
         return f"{self.account.address} @ {self.created_at:%Y-%m-%d}"
 
 
+
+
+class Forward(models.Model):
+    """Automatic forwarding from a mailbox; targets must be government domains (NB-4.5)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="forwards")
+    target = models.CharField(max_length=320)
+    keep_copy = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "target"], name="forward_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.address} => {self.target}"
+
+
+class Delegation(models.Model):
+    """A holder may send as (and manage) another mailbox, e.g. a clerk for the agency
+    mailbox on the head's written delegation (KH-15.1)."""
+
+    mailbox = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="delegations")
+    delegate = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="delegated")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "delegate"], name="delegation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegate.address} may act for {self.mailbox.address}"

@@ -33,7 +33,8 @@ _setup_django()
 def _register() -> None:
     import importlib
 
-    for name in ("deploy", "org", "naming", "passwords", "workdays", "accounts", "audit"):
+    for name in ("deploy", "org", "naming", "passwords", "workdays", "accounts", "audit",
+                 "mail"):
         importlib.import_module(f"congvu.cli.{name}").register(cli)
 
 

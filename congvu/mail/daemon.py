@@ -1,0 +1,55 @@
+"""congvu's mail daemon: the Postfix policy service (NB-7.2b) and the Dovecot
+auth-policy endpoint (NB-7.2a) in one asyncio process, started by ``congvu mail up``.
+
+    python -m congvu.mail.daemon --policy 127.0.0.1:10040 --auth-policy 127.0.0.1:10041
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+
+
+def _split(text: str) -> tuple[str, int]:
+    host, _sep, port = text.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+async def _main(policy: tuple[str, int], auth_policy: tuple[str, int]) -> None:
+    from congvu.mail.authpolicy import serve_auth_policy
+    from congvu.mail.policy import serve_policy
+
+    servers = [await serve_policy(*policy), await serve_auth_policy(*auth_policy)]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    logging.getLogger("congvu.mail").warning(
+        "congvu mail daemon: policy on %s:%d, auth policy on %s:%d", *policy, *auth_policy)
+    await stop.wait()
+    for server in servers:
+        server.close()
+        with contextlib.suppress(Exception):
+            await server.wait_closed()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="congvu-mail-daemon")
+    parser.add_argument("--policy", required=True, metavar="HOST:PORT")
+    parser.add_argument("--auth-policy", required=True, metavar="HOST:PORT")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "congvu.settings")
+    import django
+
+    django.setup()
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(_main(_split(args.policy), _split(args.auth_policy)))
+
+
+if __name__ == "__main__":
+    main()
