@@ -180,11 +180,11 @@ def postfix_queries() -> dict[str, tuple[str, str]]:
             f"AND a.state IN {RECEIVING} AND EXISTS "
             "(SELECT 1 FROM accounts_forward f WHERE f.account_id = a.id AND f.keep_copy)")),
         "recipient-access.cf": ("locked, deleted and tombstoned recipients (NB-7.4)", (
-            "SELECT CASE WHEN state = 'locked' THEN 'REJECT 5.2.1 Mailbox locked: the "
-            "holder has left the agency (' || reason || ')' ELSE 'REJECT 5.1.1 Mailbox "
+            "SELECT CASE WHEN state = 'locked' THEN '550 5.2.1 Mailbox locked: the "
+            "holder has left the agency (' || reason || ')' ELSE '550 5.1.1 Mailbox "
             "deleted: this address is no longer in use (' || reason || ')' END "
             "FROM accounts_account WHERE address = '%s' AND state IN ('locked', 'deleted') "
-            "UNION ALL SELECT 'REJECT 5.1.1 This address is no longer in use (its holder "
+            "UNION ALL SELECT '550 5.1.1 This address is no longer in use (its holder "
             "was deleted)' FROM accounts_reservedname r WHERE r.local_part || '@' || "
             "r.domain = '%s' AND r.tombstoned_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
             "accounts_account a WHERE a.address = '%s' AND a.state IN ('locked', 'deleted'))")),
