@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from congvu.accounts.models import Account, AccountState, Alias, Mailbox, ReservedName
+from congvu.accounts.notices import enqueue_suspension_notices
 from congvu.actors import SYSTEM, Actor
 from congvu.audit.actions import record_many
 from congvu.audit.models import AuditEvent
@@ -65,6 +67,23 @@ def _purge(ids: Sequence[int], now: dt.datetime) -> None:
                                     tombstoned_at__isnull=True).update(tombstoned_at=now)
     Alias.objects.filter(account_id__in=ids).delete()
     Mailbox.objects.filter(account_id__in=ids).delete()
+    addresses = list(Account.objects.filter(id__in=ids).values_list("address", flat=True))
+    transaction.on_commit(lambda: _remove_mail_data(addresses))
+
+
+def _remove_mail_data(addresses: list[str]) -> None:
+    """The stored mail goes with the account (NB-7.4), once the deletion is committed."""
+    from congvu.deployment import home
+    from congvu.mail.config import MailPaths
+
+    vmail = MailPaths(home()).vmail_dir
+    if not vmail.is_dir():
+        return
+    for address in addresses:
+        local, _sep, domain = address.partition("@")
+        target = vmail / domain / local
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
 
 
 def apply_transition(
@@ -97,6 +116,8 @@ def apply_transition(
         Account.objects.filter(id__in=ids).update(**updates)
         if to == S.DELETED:
             _purge(ids, now)
+        elif to == S.SUSPENDED:
+            enqueue_suspension_notices(ids, rule=rule, reason=reason, now=now)
     record_many(
         AuditEvent(at=now, actor=actor.label, action=action, target=address, rule=rule,
                    reason=reason, data={"from": old, "to": to})

@@ -204,3 +204,26 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegate.address} may act for {self.mailbox.address}"
+
+
+class Notice(models.Model):
+    """A notice to a holder and their agency (QN-7.2: suspension), written in the same
+    transaction as the change and delivered by the mail daemon: durable, retried."""
+
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="notices")
+    recipients = models.TextField(help_text="Comma-separated addresses.")
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    rule = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} -> {self.recipients}"

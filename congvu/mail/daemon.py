@@ -19,18 +19,38 @@ def _split(text: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-async def _main(policy: tuple[str, int], auth_policy: tuple[str, int]) -> None:
+async def _deliver_notices(smtp: tuple[str, int], stop: asyncio.Event) -> None:
+    """QN-7.2 notices queued by the lifecycle go out through our own Postfix."""
+    from congvu import clock, deployment
+    from congvu.mail.outbox import deliver_pending
+
+    log = logging.getLogger("congvu.mail")
+    while not stop.is_set():
+        try:
+            domain = deployment.deployment_profile().mail.domain
+            await asyncio.to_thread(deliver_pending, *smtp, domain=domain, now=clock.now())
+        except Exception:  # keep the daemon alive; the notice stays queued
+            log.exception("delivering notices failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=3)
+
+
+async def _main(policy: tuple[str, int], auth_policy: tuple[str, int],
+                smtp: tuple[str, int] | None) -> None:
     from congvu.mail.authpolicy import serve_auth_policy
     from congvu.mail.policy import serve_policy
 
     servers = [await serve_policy(*policy), await serve_auth_policy(*auth_policy)]
     stop = asyncio.Event()
+    outbox = asyncio.create_task(_deliver_notices(smtp, stop)) if smtp else None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     logging.getLogger("congvu.mail").warning(
         "congvu mail daemon: policy on %s:%d, auth policy on %s:%d", *policy, *auth_policy)
     await stop.wait()
+    if outbox:
+        await outbox
     for server in servers:
         server.close()
         with contextlib.suppress(Exception):
@@ -41,6 +61,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="congvu-mail-daemon")
     parser.add_argument("--policy", required=True, metavar="HOST:PORT")
     parser.add_argument("--auth-policy", required=True, metavar="HOST:PORT")
+    parser.add_argument("--smtp", default=None, metavar="HOST:PORT",
+                        help="Where to hand queued notices to Postfix.")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "congvu.settings")
     import django
@@ -48,7 +70,8 @@ def main() -> None:
     django.setup()
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(_main(_split(args.policy), _split(args.auth_policy)))
+    asyncio.run(_main(_split(args.policy), _split(args.auth_policy),
+                      _split(args.smtp) if args.smtp else None))
 
 
 if __name__ == "__main__":

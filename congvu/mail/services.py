@@ -7,7 +7,6 @@ import contextlib
 import grp
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
@@ -119,7 +118,7 @@ def _daemon_running(paths: MailPaths) -> int | None:
     return pid
 
 
-def _start_daemon(paths: MailPaths, ports: MailPorts) -> None:
+def _start_daemon(paths: MailPaths, ports: MailPorts, listen: str) -> None:
     if _daemon_running(paths):
         return
     log = (paths.log_dir / "congvu-mail.log").open("ab")
@@ -127,7 +126,8 @@ def _start_daemon(paths: MailPaths, ports: MailPorts) -> None:
            "DJANGO_SETTINGS_MODULE": "congvu.settings"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "congvu.mail.daemon", "--policy", f"127.0.0.1:{ports.policy}",
-         "--auth-policy", f"127.0.0.1:{ports.auth_policy}"],
+         "--auth-policy", f"127.0.0.1:{ports.auth_policy}",
+         "--smtp", f"{'127.0.0.1' if listen == 'all' else listen}:{ports.smtp}"],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     paths.daemon_pid.write_text(str(proc.pid))
 
@@ -199,7 +199,7 @@ def up(profile: Profile, home: Path, *, smtp: int | None, submission: int | None
         options.nonce = secrets.token_hex(16)
     save_options(paths, options)
     render(profile, paths, options)
-    _start_daemon(paths, ports)
+    _start_daemon(paths, ports, options.listen)
 
     conf = str(paths.postfix_dir)
     _run([POSTFIX, "-c", conf, "set-permissions"], "postfix set-permissions")
@@ -289,13 +289,3 @@ def _usage_from_disk(paths: MailPaths, address: str) -> tuple[int, int]:
                 messages += 1
                 size += sub.stat().st_size
     return messages, size
-
-
-def remove_mail_data(home: Path, address: str) -> None:
-    """Deletion purges the mailbox's data (NB-7.4)."""
-    local, _sep, domain = address.partition("@")
-    target = MailPaths(home).vmail_dir / domain / local
-    if target.is_dir():
-        shutil.rmtree(target)
-
-

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,7 @@ class Plane:
     imap_port: int
     sink: Sink
     home: Path
+    agency: Account | None = None
     names: Iterator[str] = field(default_factory=lambda: iter(GIVEN))
 
     def cli(self, *args: str, stdin: str | None = None,
@@ -105,21 +107,21 @@ class Plane:
         return m
 
     def subjects(self, who: Account, want: int, seconds: float = 20) -> list[str]:
+        """The INBOX's subjects (decoded), waiting up to ``seconds`` for ``want`` of them."""
         deadline = time.monotonic() + seconds
-        found: list[str] = []
-        while time.monotonic() < deadline:
+        while True:
             m = self.imap(who)
             m.select("INBOX")
             _typ, data = m.search(None, "ALL")
             found = []
             for num in data[0].split():
                 _t, parts = m.fetch(num, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-                found.append(parts[0][1].decode().split(":", 1)[1].strip())
+                raw = parts[0][1].decode().split(":", 1)[1].strip()
+                found.append(str(make_header(decode_header(raw))))
             m.logout()
-            if len(found) >= want:
+            if len(found) >= want or time.monotonic() > deadline:
                 return found
             time.sleep(0.3)
-        return found
 
 
 def _wait(predicate, seconds: float = 20) -> bool:
@@ -146,9 +148,14 @@ def plane() -> Iterator[Plane]:
     p = Plane(env, _free_port(), _free_port(), _free_port(), sink, home)
     p.cli("init", "--profile", "ninh-binh")
     p.cli("org", "add", "--abbr", "skhcn", "--name", "Sở Khoa học và Công nghệ")
+    box = json.loads(p.cli("account", "create", "--agency", "skhcn", "--agency-mailbox",
+                           "--json").stdout)
+    p.agency = Account(box["address"], "Cq8#" + uuid.uuid4().hex[:10] + "Z!")
+    p.cli("account", "change-password", box["address"],
+          stdin=f"{box['one_time_password']}\n{p.agency.password}\n")
     p.cli("mail", "up", "--smtp-port", str(p.smtp_port), "--submission-port",
-          str(p.submission_port), "--imap-port", str(p.imap_port), "--internet-relay", f"127.0.0.1:{sink.port}",
-          "--listen", "127.0.0.1")
+          str(p.submission_port), "--imap-port", str(p.imap_port),
+          "--internet-relay", f"127.0.0.1:{sink.port}", "--listen", "127.0.0.1")
     try:
         yield p
     finally:
@@ -202,7 +209,18 @@ def test_nb_7_1_suspended_mailbox_still_receives_but_cannot_sign_in(plane: Plane
         plane.submit(a, [a.address])
     restored = json.loads(plane.cli("account", "restore", a.address, "--json").stdout)
     fresh = Account(a.address, restored["one_time_password"])
-    assert plane.subjects(fresh, 1) == ["Van ban den"]
+    assert "Van ban den" in plane.subjects(fresh, 2)  # and the QN-7.2 notice
+
+
+def test_qn_7_2_suspension_notifies_the_holder_and_the_agency(plane: Plane) -> None:
+    assert plane.agency is not None
+    before = len(plane.subjects(plane.agency, 0, seconds=0))
+    a = plane.account()
+    plane.cli("account", "suspend", a.address, "--rule", "NB-7.2c", "--reason", "lộ mật khẩu")
+    subjects = plane.subjects(plane.agency, before + 1)
+    assert any(a.address in s and "NB-7.2c" in s for s in subjects)
+    assert _wait(lambda: json.loads(plane.cli("mailbox", "show", a.address, "--json").stdout)
+                 ["messages"] == 1)
 
 
 def test_nb_7_4_locked_mailbox_refuses_mail_with_a_permanent_error(plane: Plane) -> None:
@@ -235,9 +253,8 @@ def test_sender_must_be_the_signed_in_account(plane: Plane) -> None:
 
 
 def test_kh_15_1_delegate_sends_as_the_agency_mailbox(plane: Plane) -> None:
-    box = json.loads(plane.cli("account", "create", "--agency", "skhcn", "--agency-mailbox",
-                               "--json", check=False).stdout or "{}")
-    agency_address = box.get("address") or "skhcn@ninhbinh.gov.vn"
+    assert plane.agency is not None
+    agency_address = plane.agency.address
     clerk, reader = plane.account(), plane.account()
     with pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused)):
         plane.submit(clerk, [reader.address], sender=agency_address)
@@ -346,8 +363,8 @@ def test_restart_loses_no_accepted_mail(plane: Plane) -> None:
 
 
 def _set_quota(plane: Plane, address: str, quota: int) -> None:
-    sql = ("UPDATE accounts_mailbox SET quota_bytes = %d WHERE account_id = "
-           "(SELECT id FROM accounts_account WHERE address = '%s')" % (quota, address))
+    sql = (f"UPDATE accounts_mailbox SET quota_bytes = {int(quota)} WHERE account_id = "
+           f"(SELECT id FROM accounts_account WHERE address = '{address}')")
     if plane.env["DATABASE_URL"]:
         import psycopg
 
