@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 
 import pytest
 
@@ -46,19 +47,22 @@ def test_notices_are_delivered_once_and_retried_while_the_mta_is_down() -> None:
     acct, _ = account(p, "sotttt", "Nguyễn Văn Nam", at("2026-01-05"))
     do_suspend(actor=OPERATOR, profile=p, account=acct, now=at("2026-01-06"), rule="QN-11",
                reason="")
-    sink = start_sink()
-    port = sink.port
-    sink.stop()
+    closed = socket.socket()  # bound, never listening: connections are refused
+    closed.bind(("127.0.0.1", 0))
     now = dt.datetime(2026, 1, 6, 2, tzinfo=dt.UTC)
-    assert deliver_pending("127.0.0.1", port, domain=p.mail.domain, now=now) == 0
+    try:
+        port = closed.getsockname()[1]
+        assert deliver_pending("127.0.0.1", port, domain=p.mail.domain, now=now) == 0
+    finally:
+        closed.close()
     waiting = Notice.objects.get()
     assert waiting.attempts == 1 and waiting.last_error and waiting.next_attempt_at
-    assert deliver_pending("127.0.0.1", port, domain=p.mail.domain, now=now) == 0  # backing off
-    sink = start_sink(port)
+    sink = start_sink()
     try:
+        assert deliver_pending("127.0.0.1", sink.port, domain=p.mail.domain, now=now) == 0
         later = waiting.next_attempt_at
-        assert deliver_pending("127.0.0.1", port, domain=p.mail.domain, now=later) == 1
+        assert deliver_pending("127.0.0.1", sink.port, domain=p.mail.domain, now=later) == 1
         assert sink.recipients() == [acct.address]
-        assert deliver_pending("127.0.0.1", port, domain=p.mail.domain, now=later) == 0
+        assert deliver_pending("127.0.0.1", sink.port, domain=p.mail.domain, now=later) == 0
     finally:
         sink.stop()
