@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
-# Before Django reads its settings: tests never touch a developer's ./var.
-os.environ.setdefault("CONGVU_HOME", tempfile.mkdtemp(prefix="congvu-test-home-"))
+# Before Django reads its settings: tests never touch a developer's ./var, and each
+# process (xdist worker) has its own deployment folder.
+os.environ["CONGVU_HOME"] = _HOME = tempfile.mkdtemp(prefix="congvu-test-home-")
+atexit.register(shutil.rmtree, _HOME, True)
 
-import pytest
-from django.utils import translation
+import pytest  # noqa: E402
+from django.utils import translation  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -302,7 +302,7 @@ def do_suspend(*, actor: Actor, profile: Profile, account: Account, now: dt.date
         lifecycle.ensure_transition(account, S.SUSPENDED)
         lifecycle.apply_transition(Account.objects.filter(pk=account.pk), to=S.SUSPENDED,
                                    rule=rule or "operator", reason=reason, now=now, actor=actor,
-                                   action="account.suspend")
+                                   action="account.suspend", profile=profile)
 
 
 def do_restore(*, actor: Actor, profile: Profile, account: Account, now: dt.datetime) -> str:

@@ -96,8 +96,10 @@ def apply_transition(
     actor: Actor,
     action: str,
     extra: dict[str, Any] | None = None,
+    profile: Profile | None = None,
 ) -> list[str]:
-    """Move every account in ``qs`` to ``to``; audit each one. Returns the addresses."""
+    """Move every account in ``qs`` to ``to``; audit each one; a suspension queues the
+    QN-7.2 notices (naming the profile's operator). Returns the addresses."""
     rows = list(qs.order_by().values_list("id", "address", "state"))
     updates: dict[str, Any] = {
         "state": to, "reason": rule, "reason_text": reason, "state_changed_at": now,
@@ -117,7 +119,9 @@ def apply_transition(
         if to == S.DELETED:
             _purge(ids, now)
         elif to == S.SUSPENDED:
-            enqueue_suspension_notices(ids, rule=rule, reason=reason, now=now)
+            enqueue_suspension_notices(ids, rule=rule, reason=reason, now=now,
+                                       operator=profile.operator.get("agency", "")
+                                       if profile else "")
     record_many(
         AuditEvent(at=now, actor=actor.label, action=action, target=address, rule=rule,
                    reason=reason, data={"from": old, "to": to})
@@ -207,7 +211,8 @@ def run(*, profile: Profile, now: dt.datetime, actor: Actor = SYSTEM) -> list[Ru
             res = RuleResult(rule, "suspend")
             res.addresses = apply_transition(
                 active.filter(condition), to=S.SUSPENDED, rule=rule,
-                reason=text % {"span": span}, now=now, actor=actor, action="account.suspend")
+                reason=text % {"span": span}, now=now, actor=actor, action="account.suspend",
+                profile=profile)
             results.append(res)
 
         # NB-8.2a: an expired password must be changed at the next sign-in.

@@ -16,17 +16,14 @@ _RECEIVING = (AccountState.ACTIVE, AccountState.SUSPENDED)
 
 
 def enqueue_suspension_notices(ids: Sequence[int], *, rule: str, reason: str,
-                               now: dt.datetime) -> int:
+                               now: dt.datetime, operator: str = "") -> int:
     """One notice per suspended account, to the holder (a suspended mailbox still
     receives, NB-7.1) and to their agency's mailbox when it has one."""
-    from congvu.deployment import deployment_profile, is_initialised
-
     accounts = list(Account.objects.filter(id__in=ids).select_related("agency"))
     agency_boxes = dict(Account.objects.filter(
         kind=AccountKind.AGENCY, state__in=_RECEIVING,
         agency_id__in={a.agency_id for a in accounts if a.agency_id},
     ).values_list("agency_id", "address"))
-    operator = deployment_profile().operator.get("agency", "") if is_initialised() else ""
     notices = []
     with translation.override("vi"):
         for acct in accounts:

@@ -79,7 +79,7 @@ def do_record_auth_failure(*, profile: Profile, address: str, now: dt.datetime,
         lifecycle.apply_transition(
             Account.objects.filter(pk=account.pk), to=S.SUSPENDED,
             rule=life.failed_login_rule, reason=reason, now=now, actor=AUTH_POLICY,
-            action="account.suspend")
+            action="account.suspend", profile=profile)
     return True
 
 
@@ -126,5 +126,5 @@ def do_suspend_for_sending(*, profile: Profile, address: str, now: dt.datetime,
             "limit": mail.external_limit}
         lifecycle.apply_transition(
             Account.objects.filter(pk=account.pk), to=S.SUSPENDED, rule=rule, reason=reason,
-            now=now, actor=SEND_POLICY, action="account.suspend")
+            now=now, actor=SEND_POLICY, action="account.suspend", profile=profile)
     return True

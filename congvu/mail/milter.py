@@ -224,6 +224,19 @@ def _strict_addresses(value: str) -> list[str] | None:
         return None
 
 
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+def _canonical(address: str) -> str:
+    """``"local"@domain`` with a plain dot-atom between the quotes is ``local@domain``
+    (RFC 5321: the same mailbox); anything else is kept as written."""
+    local, at, domain = address.strip().rpartition("@")
+    if (at and len(local) > 2 and local[0] == local[-1] == '"'
+            and _DOT_ATOM.fullmatch(local[1:-1])):
+        return f"{local[1:-1]}@{domain}"
+    return address.strip()
+
+
 def from_addresses(values: Iterable[str]) -> list[str] | None:
     """Every address named by the given ``From:`` header values, in order, each once,
     as written (not lowercased). None when a header names no readable address."""
@@ -234,11 +247,11 @@ def from_addresses(values: Iterable[str]) -> list[str] | None:
             pairs = getaddresses([value])
         except Exception:  # e.g. RecursionError on deeply nested groups
             return None
-        loose = [a for a in (address.strip() for _name, address in pairs) if a]
+        loose = [a for a in (_canonical(address) for _name, address in pairs) if a]
         strict = _strict_addresses(value)
         if not loose or strict is None:
             return None
-        for address in loose + [a.strip() for a in strict if a.strip()]:
+        for address in loose + [a for a in map(_canonical, strict) if a]:
             if address not in found:
                 found.append(address)
     return found
