@@ -375,3 +375,29 @@ def _set_quota(plane: Plane, address: str, quota: int) -> None:
 
         with sqlite3.connect(plane.home / "congvu.sqlite3") as c:
             c.execute(sql)
+
+
+@pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks is not installed")
+def test_swaks_submits_with_starttls_and_auth_like_a_mail_client(plane: Plane) -> None:
+    a, b = plane.account(), plane.account()
+    proc = subprocess.run(
+        ["swaks", "--server", f"127.0.0.1:{plane.submission_port}", "--tls",
+         "--auth", "LOGIN", "--auth-user", a.address, "--auth-password", a.password,
+         "--from", a.address, "--to", b.address, "--header", "Subject: Tu swaks",
+         "--body", "Noi dung", "--tls-verify"],
+        capture_output=True, text=True, timeout=60)
+    # The self-signed certificate fails verification: a client that checks it refuses.
+    assert proc.returncode != 0
+    proc = subprocess.run(
+        ["swaks", "--server", f"127.0.0.1:{plane.submission_port}", "--tls",
+         "--auth", "LOGIN", "--auth-user", a.address, "--auth-password", a.password,
+         "--from", a.address, "--to", b.address, "--header", "Subject: Tu swaks",
+         "--body", "Noi dung"],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout[-500:]
+    assert plane.subjects(b, 1) == ["Tu swaks"]
+    refused = subprocess.run(
+        ["swaks", "--server", f"127.0.0.1:{plane.submission_port}", "--tls",
+         "--auth", "LOGIN", "--auth-user", a.address, "--auth-password", "wrong",
+         "--from", a.address, "--to", b.address], capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "535" in refused.stdout

@@ -183,6 +183,16 @@ def test_submission_from_header_every_address_either_parser_reads_must_pass() ->
         '"thanhnn.skhcn@ninhbinh.gov.vn"@gmail.com')
 
 
+def test_submission_from_header_an_address_only_one_parser_sees_is_judged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import congvu.mail.milter as milter
+
+    # Were getaddresses() to miss an address the RFC 5322 parser reads, it still counts.
+    monkeypatch.setattr(milter, "getaddresses", lambda values: [("", ME)])
+    assert from_addresses([f"<{OTHER}>"]) == [ME, OTHER]
+    assert judge(ME, [f"<{OTHER}>"]) == refusal(OTHER)
+
+
 def test_submission_from_header_a_message_without_from_is_allowed() -> None:
     lookup = Lookup()
     assert judge(ME, [], lookup) is None
@@ -458,10 +468,15 @@ def test_submission_from_header_an_abort_forgets_the_message(server: ServerThrea
 
 
 def test_submission_from_header_judged_at_end_of_message_when_eoh_is_skipped(
-        server: ServerThread) -> None:
+        server: ServerThread, lookup: Lookup) -> None:
     with mta(server) as client:
         assert client.message([("From", OTHER)], eoh=False) == ["c", refusal(OTHER)]
         assert client.message([("From", ME)], eoh=False) == ["c", "c"]
+        # A refusal at the end of the headers stands at the end of the message.
+        assert client.message([("From", OTHER)], end=False) == ["c", refusal(OTHER)]
+        assert client.message([], end=False) == ["c", "c"]  # nothing carried over
+        assert client.ask(b"E") == (b"c", b"")
+    assert lookup.calls == [ME, ME, ME]
 
 
 def test_submission_from_header_other_events_are_answered_continue(
@@ -641,6 +656,10 @@ def _well_formed(reply: bytes | None) -> bool:
     return length == len(reply) - 4 and reply[4:5] in (b"O", b"c", b"y")
 
 
+#: Commands the MTA sends without waiting for a reply.
+_NO_REPLY = {b"D", b"A", b"K", b"Q"}
+
+
 @settings(max_examples=300, deadline=None)
 @given(_PACKETS)
 def test_fuzz_random_packet_sequences_answer_or_close(packets: list[tuple[bytes, bytes]]) -> None:
@@ -652,6 +671,9 @@ def test_fuzz_random_packet_sequences_answer_or_close(packets: list[tuple[bytes,
             except MilterProtocolError:
                 return
             assert _well_formed(reply)
+            if reply is None:
+                assert command in _NO_REPLY or (
+                    command == b"L" and session.flags & SMFIP_NR_HDR), command
             if session.closed:
                 return
 
@@ -668,6 +690,12 @@ def test_fuzz_socket_sessions_keep_serving(server: ServerThread, data: bytes) ->
             bad.sendall(packet(b"O", struct.pack(">III", 6, POSTFIX_ACTIONS, POSTFIX_FLAGS))
                         + data)
             bad.shutdown(socket.SHUT_WR)
-        assert closed_by_peer(bad)  # whatever it answered, it ended the connection
+        # Whatever it answered came as whole, well-formed packets, and then it closed.
+        replies = MtaClient(bad)
+        first = replies.recv()
+        assert first is not None and first[0] == b"O"
+        while (reply := replies.recv()) is not None:
+            assert reply[0] in (b"c", b"y"), reply
+        assert closed_by_peer(bad)
     with mta(server) as good:
         assert good.message([("From", OTHER)]) == ["c", refusal(OTHER)]
