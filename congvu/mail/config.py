@@ -103,6 +103,7 @@ class MailPorts:
     quota_status: int = 0
     policy: int = 0
     auth_policy: int = 0
+    milter: int = 0
 
 
 @dataclass
@@ -134,7 +135,7 @@ def free_port() -> int:
 
 def fill_internal_ports(ports: MailPorts) -> MailPorts:
     """Loopback ports for the internal services, chosen once and kept."""
-    for name in ("lmtp", "auth", "quota_status", "policy", "auth_policy"):
+    for name in ("lmtp", "auth", "quota_status", "policy", "auth_policy", "milter"):
         if not getattr(ports, name):
             setattr(ports, name, free_port())
     return ports
@@ -193,6 +194,7 @@ def postfix_queries() -> dict[str, tuple[str, str]]:
             "SELECT a.address FROM accounts_account a WHERE a.address = '%s' "
             "UNION SELECT a.address FROM accounts_alias al JOIN accounts_account a "
             "ON a.id = al.account_id WHERE al.address = '%s' "
+            "AND (al.expires_at IS NULL OR al.expires_at > CURRENT_TIMESTAMP) "
             "UNION SELECT d.address FROM accounts_delegation dl JOIN accounts_account m "
             "ON m.id = dl.mailbox_id JOIN accounts_account d ON d.id = dl.delegate_id "
             "WHERE m.address = '%s'")),

@@ -1,7 +1,9 @@
-"""congvu's mail daemon: the Postfix policy service (NB-7.2b) and the Dovecot
-auth-policy endpoint (NB-7.2a) in one asyncio process, started by ``congvu mail up``.
+"""congvu's mail daemon: the Postfix policy service (NB-7.2b), the Dovecot auth-policy
+endpoint (NB-7.2a), the submission From: check (milter) and the notice outbox (QN-7.2)
+in one asyncio process, started by ``congvu mail up``.
 
-    python -m congvu.mail.daemon --policy 127.0.0.1:10040 --auth-policy 127.0.0.1:10041
+    python -m congvu.mail.daemon --policy 127.0.0.1:10040 --auth-policy 127.0.0.1:10041 \
+        --milter 127.0.0.1:10042 --smtp 127.0.0.1:25
 """
 
 from __future__ import annotations
@@ -36,11 +38,14 @@ async def _deliver_notices(smtp: tuple[str, int], stop: asyncio.Event) -> None:
 
 
 async def _main(policy: tuple[str, int], auth_policy: tuple[str, int],
-                smtp: tuple[str, int] | None) -> None:
+                milter: tuple[str, int] | None, smtp: tuple[str, int] | None) -> None:
     from congvu.mail.authpolicy import serve_auth_policy
+    from congvu.mail.milter import serve_milter
     from congvu.mail.policy import serve_policy
 
     servers = [await serve_policy(*policy), await serve_auth_policy(*auth_policy)]
+    if milter:
+        servers.append(await serve_milter(*milter))
     stop = asyncio.Event()
     outbox = asyncio.create_task(_deliver_notices(smtp, stop)) if smtp else None
     loop = asyncio.get_running_loop()
@@ -61,6 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="congvu-mail-daemon")
     parser.add_argument("--policy", required=True, metavar="HOST:PORT")
     parser.add_argument("--auth-policy", required=True, metavar="HOST:PORT")
+    parser.add_argument("--milter", default=None, metavar="HOST:PORT",
+                        help="The From: header check for submission.")
     parser.add_argument("--smtp", default=None, metavar="HOST:PORT",
                         help="Where to hand queued notices to Postfix.")
     args = parser.parse_args()
@@ -71,6 +78,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     asyncio.run(_main(_split(args.policy), _split(args.auth_policy),
+                      _split(args.milter) if args.milter else None,
                       _split(args.smtp) if args.smtp else None))
 
 

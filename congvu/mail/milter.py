@@ -21,8 +21,9 @@ signed-in account <login>`` (plain ASCII: Postfix mangles anything else).
 
 Readings:
 
-- A message without a ``From:`` header is allowed: the only sender it names is the
-  envelope sender, which Postfix has already checked; clients and Postfix add a ``From:``.
+- A message without a ``From:`` header is allowed: the only sender it carries is the
+  envelope sender, which Postfix has already checked (and from which Postfix builds the
+  ``From:`` it adds, where it adds one).
 - Sessions without ``{auth_authen}`` are never judged (the milter is only wired on the
   submission port, where signing in is required).
 - Display names are free text and never judged; RFC 2047 encoded display names are not
@@ -31,8 +32,11 @@ Readings:
   stricter parser of :mod:`email.headerregistry`: where the two disagree, every address
   either finds must pass, so an ambiguous header cannot smuggle an address past one of
   them. A ``From:`` header in which no address can be read (empty, ``<>``, a syntax error)
-  is refused, as is one too long to check.
-- The signed-in account's own address always passes.
+  is refused, as are ``From:`` headers too long to check (over 4 KiB together, or more
+  than 32 of them). ``"local"@domain`` with quotes that are not needed is ``local@domain``.
+- The signed-in account's own address always passes. Like ``sender-logins.cf``, the
+  relation looks neither at the state of a delegated mailbox nor at an alias's
+  ``expires_at`` (``aliases.cf`` does, for delivery).
 - A database failure or timeout answers ``451 4.3.0`` (try again later), as does an
   internal error: Postfix's ``milter_default_action = tempfail`` does the same when the
   milter cannot be reached.
@@ -54,7 +58,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.headerregistry import HeaderRegistry
 from email.utils import getaddresses
-from typing import TypeVar
 
 from congvu.deployment import deployment_profile
 from congvu.mail.policy import (
@@ -72,8 +75,6 @@ from congvu.mail.policy import (
 from congvu.profiles import Profile
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 #: Packets larger than this close the connection (Postfix's largest are body chunks of
 #: 64 KiB and headers up to ``header_size_limit``, 100 KiB by default).

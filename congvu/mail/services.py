@@ -126,7 +126,8 @@ def _start_daemon(paths: MailPaths, ports: MailPorts, listen: str) -> None:
            "DJANGO_SETTINGS_MODULE": "congvu.settings"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "congvu.mail.daemon", "--policy", f"127.0.0.1:{ports.policy}",
-         "--auth-policy", f"127.0.0.1:{ports.auth_policy}",
+         "--auth-policy", f"127.0.0.1:{ports.auth_policy}", "--milter",
+         f"127.0.0.1:{ports.milter}",
          "--smtp", f"{'127.0.0.1' if listen == 'all' else listen}:{ports.smtp}"],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     paths.daemon_pid.write_text(str(proc.pid))
@@ -215,7 +216,7 @@ def up(profile: Profile, home: Path, *, smtp: int | None, submission: int | None
         _run([DOVECOT, "-c", str(paths.dovecot_conf)], "dovecot",
              daemon_log=paths.log_dir / "dovecot-start.log")
     late = _wait_for([ports.smtp, ports.submission, ports.imap, ports.lmtp, ports.auth,
-                      ports.policy, ports.auth_policy])
+                      ports.policy, ports.auth_policy, ports.milter])
     if late:
         raise CongvuError(_("The mail plane did not start listening on port(s) %(ports)s; "
                             "see %(logs)s.") % {"ports": ", ".join(map(str, late)),

@@ -401,3 +401,14 @@ def test_swaks_submits_with_starttls_and_auth_like_a_mail_client(plane: Plane) -
          "--auth", "LOGIN", "--auth-user", a.address, "--auth-password", "wrong",
          "--from", a.address, "--to", b.address], capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "535" in refused.stdout
+
+
+def test_submission_from_header_must_belong_to_the_signed_in_account(plane: Plane) -> None:
+    a, b = plane.account(), plane.account()
+    msg = (f"From: {b.address}\r\nTo: {b.address}\r\nSubject: Mao danh\r\n\r\nx\r\n").encode()
+    with smtplib.SMTP("127.0.0.1", plane.submission_port, timeout=30) as s:
+        s.starttls(context=TLS)
+        s.login(a.address, a.password)
+        with pytest.raises(smtplib.SMTPDataError) as err:
+            s.sendmail(a.address, [b.address], msg)
+    assert err.value.smtp_code == 550 and b"does not belong" in err.value.smtp_error
