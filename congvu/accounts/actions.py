@@ -50,12 +50,12 @@ def _fresh(account: Account) -> Account:
             .select_related("person", "agency", "person__agency").get(pk=account.pk))
 
 
-def _require_manage(actor: Actor, agency: Agency | None) -> None:
+def require_manage(actor: Actor, agency: Agency | None) -> None:
     ancestors = [a.pk for a in agency.ancestors()] if agency else []
     actor.require_agency(agency.pk if agency else None, ancestors)
 
 
-def _free_reservation(profile: Profile, local: str,
+def ensure_name_free(profile: Profile, local: str,
                       agency: Agency | None = None) -> ReservedName | None:
     """Raise unless ``local`` may be handed out; return the agency's own reservation when
     an agency's mailbox takes the name its agency reserved."""
@@ -71,10 +71,10 @@ def _free_reservation(profile: Profile, local: str,
         "address": f"{local}@{domain}", "state": state})
 
 
-def _reserve(profile: Profile, local: str, kind: str, now: dt.datetime, *,
+def reserve_name(profile: Profile, local: str, kind: str, now: dt.datetime, *,
              account: Account | None = None, agency: Agency | None = None) -> None:
     """Record ``local`` in the address namespace (checked free beforehand)."""
-    own = _free_reservation(profile, local, agency)
+    own = ensure_name_free(profile, local, agency)
     if own is not None:
         own.account = account
         own.save(update_fields=["account"])
@@ -157,7 +157,7 @@ def do_create_account(
     operator's pick among the ranked candidates. Returns the one-time password, once."""
     with transaction.atomic():
         node = agency_by_ref(agency_ref)
-        _require_manage(actor, node)
+        require_manage(actor, node)
         if department_ref:
             node = _department_of(node, department_ref)
         agency, department = node, None
@@ -173,13 +173,13 @@ def do_create_account(
         if local_part:
             local = _validate_local_part(profile, local_part)
             rule = profile.naming.collision_rule
-        _free_reservation(profile, local)
+        ensure_name_free(profile, local)
         person = Person.objects.create(
             full_name=" ".join(full_name.split()), position=position.strip(), agency=agency,
             department=department, is_leader=leader, birth_date=birth_date, created_at=now)
         account, otp = _new_account(profile, local=local, kind=AccountKind.PERSON, agency=agency,
                                     person=person, requested=requested, now=now)
-        _reserve(profile, local, ReservedName.Kind.ACCOUNT, now, account=account)
+        reserve_name(profile, local, ReservedName.Kind.ACCOUNT, now, account=account)
         record(actor=actor, action="account.create", at=now, target=account.address, rule=rule,
                data={"agency": node.account_name, "state": account.state, "leader": leader,
                      "candidates": list(suggestion.candidates)})
@@ -191,14 +191,14 @@ def do_create_agency_mailbox(*, actor: Actor, profile: Profile, agency_ref: str,
     """The agency's own mailbox at its reserved account name (NB-5.1/5.2, KH-2.3)."""
     with transaction.atomic():
         agency = agency_by_ref(agency_ref)
-        _require_manage(actor, agency)
+        require_manage(actor, agency)
         if Account.objects.filter(kind=AccountKind.AGENCY, agency=agency).exists():
             raise CongvuError(_("%(agency)s already has its agency mailbox.") % {
                 "agency": agency.account_name})
-        _free_reservation(profile, agency.account_name, agency)
+        ensure_name_free(profile, agency.account_name, agency)
         account, otp = _new_account(profile, local=agency.account_name, kind=AccountKind.AGENCY,
                                     agency=agency, person=None, requested=False, now=now)
-        _reserve(profile, agency.account_name, ReservedName.Kind.AGENCY, now, account=account,
+        reserve_name(profile, agency.account_name, ReservedName.Kind.AGENCY, now, account=account,
                  agency=agency)
         record(actor=actor, action="account.create", at=now, target=account.address,
                rule=agency.naming_rule, data={"kind": "agency"})
@@ -210,10 +210,10 @@ def do_create_operator(*, actor: Actor, profile: Profile, local_part: str,
     """An operator account (province IT operator); the one-time password is shown once."""
     with transaction.atomic():
         local = _validate_local_part(profile, local_part)
-        _free_reservation(profile, local)
+        ensure_name_free(profile, local)
         account, otp = _new_account(profile, local=local, kind=AccountKind.OPERATOR, agency=None,
                                     person=None, requested=False, now=now, is_operator=True)
-        _reserve(profile, local, ReservedName.Kind.OPERATOR, now, account=account)
+        reserve_name(profile, local, ReservedName.Kind.OPERATOR, now, account=account)
         record(actor=actor, action="operator.create", at=now, target=account.address)
     assert otp is not None
     return account, otp
@@ -223,7 +223,7 @@ def do_activate(*, actor: Actor, profile: Profile, account: Account, now: dt.dat
     """A requested account is approved: active with a one-time password."""
     with transaction.atomic():
         account = _fresh(account)
-        _require_manage(actor, account.agency)
+        require_manage(actor, account.agency)
         lifecycle.ensure_transition(account, S.ACTIVE)
         otp = _issue_one_time_password(profile, account, now)
         account.save()
@@ -278,7 +278,7 @@ def do_reset_password(*, actor: Actor, profile: Profile, account: Account,
     the holder must change at first use."""
     with transaction.atomic():
         account = _fresh(account)
-        _require_manage(actor, account.agency)
+        require_manage(actor, account.agency)
         if account.state != S.ACTIVE:
             raise Forbidden(_("Account %(address)s is %(state)s; use 'account restore' for a "
                               "suspended account.") % {"address": account.address,
@@ -298,7 +298,7 @@ def do_suspend(*, actor: Actor, profile: Profile, account: Account, now: dt.date
         raise CongvuError(_("Give the rule (--rule, e.g. NB-7.2c) or a reason (--reason)."))
     with transaction.atomic():
         account = _fresh(account)
-        _require_manage(actor, account.agency)
+        require_manage(actor, account.agency)
         lifecycle.ensure_transition(account, S.SUSPENDED)
         lifecycle.apply_transition(Account.objects.filter(pk=account.pk), to=S.SUSPENDED,
                                    rule=rule or "operator", reason=reason, now=now, actor=actor,
@@ -310,7 +310,7 @@ def do_restore(*, actor: Actor, profile: Profile, account: Account, now: dt.date
     one-time password to change at first sign-in (NB-7.3, NT-6.3, KH-4.2)."""
     with transaction.atomic():
         account = _fresh(account)
-        _require_manage(actor, account.agency)
+        require_manage(actor, account.agency)
         lifecycle.ensure_transition(account, S.ACTIVE)
         otp = _issue_one_time_password(profile, account, now)
         account.leave_effective_at = account.leave_lock_at = account.leave_delete_at = None
@@ -337,7 +337,7 @@ def do_leave(*, actor: Actor, profile: Profile, account: Account, effective: dt.
     policy = profile.lifecycle.leave
     with transaction.atomic():
         account = _fresh(account)
-        _require_manage(actor, account.agency)
+        require_manage(actor, account.agency)
         if account.state in (S.LOCKED, S.DELETED):
             raise Forbidden(_("Account %(address)s is already %(state)s.") % {
                 "address": account.address, "state": account.state})
@@ -368,7 +368,7 @@ def do_delete(*, actor: Actor, profile: Profile, account: Account, now: dt.datet
     tombstoned and never handed to anyone else."""
     with transaction.atomic():
         account = _fresh(account)
-        _require_manage(actor, account.agency)
+        require_manage(actor, account.agency)
         lifecycle.ensure_transition(account, S.DELETED)
         lifecycle.apply_transition(Account.objects.filter(pk=account.pk), to=S.DELETED,
                                    rule=rule or profile.lifecycle.leave.rule, reason=reason,
@@ -382,14 +382,14 @@ def do_transfer(*, actor: Actor, profile: Profile, account: Account, to_agency_r
     kept as an alias for the reservation period (Reading)."""
     with transaction.atomic():
         account = _fresh(account)
-        _require_manage(actor, account.agency)
+        require_manage(actor, account.agency)
         person = account.person
         if person is None:
             raise CongvuError(_("Only a person's account can be transferred."))
         if account.state == S.DELETED:
             raise Forbidden(_("Account %(address)s is deleted.") % {"address": account.address})
         target = agency_by_ref(to_agency_ref)
-        _require_manage(actor, target)
+        require_manage(actor, target)
         agency, department = target, None
         if target.kind == AgencyKind.DEPARTMENT:
             department = target
@@ -417,7 +417,7 @@ def do_transfer(*, actor: Actor, profile: Profile, account: Account, to_agency_r
                     if life.old_address_alias_for else None)
                 account.local_part = suggestion.local_part
                 account.address = f"{suggestion.local_part}@{account.domain}"
-                _reserve(profile, suggestion.local_part, ReservedName.Kind.ACCOUNT, now,
+                reserve_name(profile, suggestion.local_part, ReservedName.Kind.ACCOUNT, now,
                          account=account)
         account.save()
         record(actor=actor, action="account.transfer", at=now, target=account.address,

@@ -107,7 +107,7 @@ def mailbox() -> None:
 @lang_option
 def show(address: str, as_json: bool) -> None:
     """Messages, bytes used and quota of a mailbox."""
-    from congvu.mail.actions_mailbox import mailbox_json
+    from congvu.mail.selectors import mailbox_json
 
     profile = current_profile()
     data = mailbox_json(profile, deployment.home(), address)
@@ -128,7 +128,7 @@ def show(address: str, as_json: bool) -> None:
 def forward(address: str, target: str, no_copy: bool, now_text: str | None,
             as_json: bool) -> None:
     """Forward a mailbox automatically; only to government domains (NB-4.5)."""
-    from congvu.mail.actions_mailbox import do_add_forward
+    from congvu.mail.actions import do_add_forward
 
     profile = current_profile()
     fwd = do_add_forward(actor=cli_operator(), profile=profile, address=address, target=target,
@@ -148,7 +148,7 @@ def forward(address: str, target: str, no_copy: bool, now_text: str | None,
 @lang_option
 def delegate(address: str, delegate: str, now_text: str | None) -> None:
     """Let a holder send as this mailbox (KH-15.1: a clerk for the agency mailbox)."""
-    from congvu.mail.actions_mailbox import do_delegate
+    from congvu.mail.actions import do_delegate
 
     profile = current_profile()
     d = do_delegate(actor=cli_operator(), profile=profile, address=address, delegate=delegate,
@@ -170,7 +170,7 @@ def alias() -> None:
 @lang_option
 def alias_add(alias_address: str, target: str, now_text: str | None, as_json: bool) -> None:
     """Add an alias (its name is reserved like any address and never reused)."""
-    from congvu.mail.actions_mailbox import do_add_alias
+    from congvu.mail.actions import do_add_alias
 
     profile = current_profile()
     a = do_add_alias(actor=cli_operator(), profile=profile, alias=alias_address, target=target,

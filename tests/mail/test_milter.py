@@ -262,7 +262,7 @@ def _sender_logins(address: str) -> set[str]:
 
 @pytest.mark.django_db
 def test_kh_15_1_the_database_lookup_is_the_sender_logins_relation() -> None:
-    from congvu.mail.actions_mailbox import do_add_alias, do_delegate
+    from congvu.mail.actions import do_add_alias, do_delegate
 
     now = at("2026-01-15T09:00")
     agency(NB, "skhcn", "Sở Khoa học và Công nghệ")
