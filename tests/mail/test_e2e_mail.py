@@ -412,3 +412,27 @@ def test_submission_from_header_must_belong_to_the_signed_in_account(plane: Plan
         with pytest.raises(smtplib.SMTPDataError) as err:
             s.sendmail(a.address, [b.address], msg)
     assert err.value.smtp_code == 550 and b"does not belong" in err.value.smtp_error
+
+
+def test_sieve_rules_file_incoming_mail(plane: Plane) -> None:
+    a = plane.account()
+    local, _at, domain = a.address.partition("@")
+    home = plane.home / "mail" / "vmail" / domain / local
+    home.mkdir(parents=True, exist_ok=True)
+    script = home / ".dovecot.sieve"
+    script.write_text('require ["fileinto", "mailbox"];\n'
+                      'if header :contains "subject" "Giay moi" { fileinto :create "GiayMoi"; }\n')
+    uid, gid = 8, 8  # Debian's "mail" user: the mail_uid of the private Dovecot
+    for path in (home, script):
+        os.chown(path, uid, gid)
+    plane.inbound(a.address, subject="Giay moi hop giao ban")
+    plane.inbound(a.address, subject="Bao cao tuan")
+
+    def folder_count(name: str) -> int:
+        m = plane.imap(a)
+        typ, data = m.select(name)
+        m.logout()
+        return int(data[0]) if typ == "OK" else -1
+
+    assert _wait(lambda: folder_count("GiayMoi") == 1)
+    assert folder_count("INBOX") == 1
