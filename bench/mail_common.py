@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,9 +58,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@functools.cache
 def tls_client() -> ssl.SSLContext:
-    """The deployment's certificate is self-signed: no verification (loopback only)."""
-    ctx = ssl.create_default_context()
+    """The deployment's certificate is self-signed: no verification (loopback only). One
+    context for the whole run (made once: loading a CA store costs milliseconds)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
@@ -186,21 +190,39 @@ class Deployment:
     def log_dir(self) -> Path:
         return self.mail_dir / "log"
 
+    @property
+    def dovecot_run(self) -> Path:
+        """Dovecot's base_dir (congvu.mail.config.MailPaths.dovecot_run)."""
+        return Path("/run/congvu") / hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
+
     def daemon_pid(self) -> int | None:
-        with contextlib.suppress(OSError, ValueError):
-            return int((self.mail_dir / "congvu-mail.pid").read_text().strip())
-        return None
+        return _pid_in(self.mail_dir / "congvu-mail.pid")
+
+    def dovecot_pid(self) -> int | None:
+        return _pid_in(self.dovecot_run / "master.pid")
+
+    def postfix_pid(self) -> int | None:
+        return _pid_in(self.mail_dir / "spool" / "pid" / "master.pid")
+
+    def mail_roots(self) -> list[int]:
+        """The process trees of this deployment's mail plane (for CPU accounting)."""
+        return [p for p in (self.postfix_pid(), self.dovecot_pid(), self.daemon_pid()) if p]
 
     def close(self) -> None:
         try:
             if self.mail_started:
                 self.cli("mail", "down", "--json", check=False, timeout=180)
         finally:
-            digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
-            shutil.rmtree(Path("/run/congvu") / digest, ignore_errors=True)
+            shutil.rmtree(self.dovecot_run, ignore_errors=True)
             shutil.rmtree(self.root, ignore_errors=True)
             if self.dbname:
                 drop_database(self.pg_base, self.dbname)
+
+
+def _pid_in(path: Path) -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(path.read_text().split()[0])
+    return None
 
 
 def drop_database(pg_base: str, name: str) -> None:
@@ -229,6 +251,80 @@ def wait_until(predicate: Callable[[], bool], seconds: float, step: float = 0.05
             return True
         time.sleep(step)
     return predicate()
+
+
+# ======================================================================= CPU accounting
+
+
+EXITED = " (+ exited children)"
+
+
+def _proc_table() -> dict[int, tuple[str, int, float]]:
+    """pid -> (label, ppid, cpu seconds incl. reaped children)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry.name}/stat").read_text()
+            cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1:raw.rindex(")")]
+        fields = raw.rsplit(")", 1)[1].split()
+        cpu = sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
+        label = comm
+        if comm == "postgres":
+            label = "postgres:" + cmd.split(b"\0")[0].decode(errors="replace")
+        table[int(entry.name)] = (label, int(fields[1]), cpu)
+    return table
+
+
+def cpu_snapshot(roots: list[int], pg_marker: str) -> dict[int, tuple[str, float]]:
+    table = _proc_table()
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (_l, ppid, _c) in table.items():
+        children[ppid].append(pid)
+    chosen: dict[int, tuple[str, float]] = {}
+    todo = [r for r in roots if r in table]
+    while todo:
+        pid = todo.pop()
+        if pid in chosen:
+            continue
+        label, _ppid, cpu = table[pid]
+        if pid in roots and not label.startswith("python"):
+            label += EXITED
+        chosen[pid] = (label, cpu)
+        todo.extend(children.get(pid, []))
+    if pg_marker:
+        for pid, (label, _ppid, cpu) in table.items():
+            if label.startswith("postgres:") and pg_marker in label:
+                chosen[pid] = ("postgres backend", cpu)
+    return chosen
+
+
+def cpu_delta(before: dict[int, tuple[str, float]],
+              after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds used between two snapshots, by process name. Approximate: a process
+    that exits in between is counted whole in its parent's (a root's) reaped-children
+    time."""
+    out: dict[str, float] = defaultdict(float)
+    for pid, (label, cpu) in after.items():
+        prev = before.get(pid)
+        base = prev[1] if prev and prev[0] == label else 0.0
+        out[_short(label)] += max(0.0, cpu - base)
+    return dict(out)
+
+
+def _short(label: str) -> str:
+    if label == "postgres backend":
+        return label
+    suffix = EXITED if label.endswith(EXITED) else ""
+    name = label.removesuffix(EXITED).split()[0].rsplit("/", 1)[-1]
+    if name.startswith("python"):
+        return "congvu daemon"
+    return {"master": "postfix master", "dovecot": "dovecot master"}.get(name, name) + suffix
 
 
 # =============================================================================== worker
@@ -335,7 +431,8 @@ def worker_populate(n: int, seed: int) -> dict[str, Any]:
     by_state: dict[str, list[str]] = {}
     for a in accounts:
         by_state.setdefault(a.state, []).append(a.address)
-    return {"domain": domain, "hash": pw_hash.split("$", 4)[:4], "by_state": by_state,
+    return {"domain": domain, "hash": pw_hash.split("$", 4)[:4], "hash_string": pw_hash,
+            "by_state": by_state,
             "aliases": {al.address: al.account.address for al in aliases},
             "agencies": [ag.account_name for ag in agencies.values()]}
 
