@@ -186,9 +186,10 @@ def postfix_queries() -> dict[str, tuple[str, str]]:
             "deleted: this address is no longer in use (' || reason || ')' END "
             "FROM accounts_account WHERE address = '%s' AND state IN ('locked', 'deleted') "
             "UNION ALL SELECT '550 5.1.1 This address is no longer in use (its holder "
-            "was deleted)' FROM accounts_reservedname r WHERE r.local_part || '@' || "
-            "r.domain = '%s' AND r.tombstoned_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-            "accounts_account a WHERE a.address = '%s' AND a.state IN ('locked', 'deleted'))")),
+            "was deleted)' FROM accounts_reservedname r WHERE r.domain = '%d' "
+            "AND r.local_part = '%u' AND r.tombstoned_at IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM accounts_account a WHERE a.address = '%s' "
+            "AND a.state IN ('locked', 'deleted'))")),
         "sender-logins.cf": ("smtpd_sender_login_maps: who may send as an address "
                              "(own address, aliases, delegated mailboxes KH-15.1)", (
             "SELECT a.address FROM accounts_account a WHERE a.address = '%s' "

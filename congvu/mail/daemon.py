@@ -24,13 +24,14 @@ def _split(text: str) -> tuple[str, int]:
 async def _deliver_notices(smtp: tuple[str, int], stop: asyncio.Event) -> None:
     """QN-7.2 notices queued by the lifecycle go out through our own Postfix."""
     from congvu import clock, deployment
-    from congvu.mail.outbox import deliver_pending
+    from congvu.mail.outbox import deliver_pending_in_worker
 
     log = logging.getLogger("congvu.mail")
     while not stop.is_set():
         try:
             domain = deployment.deployment_profile().mail.domain
-            await asyncio.to_thread(deliver_pending, *smtp, domain=domain, now=clock.now())
+            await asyncio.to_thread(deliver_pending_in_worker, *smtp, domain=domain,
+                                    now=clock.now())
         except Exception:  # keep the daemon alive; the notice stays queued
             log.exception("delivering notices failed")
         with contextlib.suppress(TimeoutError):

@@ -19,7 +19,6 @@ MAX_BACKOFF = dt.timedelta(hours=1)
 def deliver_pending(host: str, port: int, *, domain: str, now: dt.datetime,
                     limit: int = 100) -> int:
     """Send up to ``limit`` due notices; returns how many Postfix accepted."""
-    close_old_connections()
     sent = 0
     due = Notice.objects.filter(sent_at__isnull=True).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)).order_by("id")[:limit]
@@ -37,8 +36,16 @@ def deliver_pending(host: str, port: int, *, domain: str, now: dt.datetime,
         Notice.objects.filter(pk=notice.pk).update(sent_at=now, attempts=notice.attempts + 1,
                                                    last_error="")
         sent += 1
-    close_old_connections()
     return sent
+
+
+def deliver_pending_in_worker(host: str, port: int, *, domain: str, now: dt.datetime) -> int:
+    """``deliver_pending`` for a long-running worker thread: fresh database connections."""
+    close_old_connections()
+    try:
+        return deliver_pending(host, port, domain=domain, now=now)
+    finally:
+        close_old_connections()
 
 
 def _send(host: str, port: int, domain: str, notice: Notice) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import grp
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -243,6 +244,7 @@ def down(home: Path) -> MailStatus:
         subprocess.run([DOVEADM, "-c", str(paths.dovecot_conf), "stop"], capture_output=True,
                        timeout=60)
         _wait_gone(pid)
+    shutil.rmtree(paths.dovecot_run, ignore_errors=True)  # its sockets; recreated by up
     pid = _daemon_running(paths)
     if pid:
         os.kill(pid, signal.SIGTERM)
