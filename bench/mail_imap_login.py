@@ -189,6 +189,8 @@ class DbResult:
     params: str = ""
     cache: str = ""
     workers: str = ""
+    auth_limit: str = ""
+    login_count: str = ""
     log_issues: list[str] = field(default_factory=list)
     recorded: int = 0
 
@@ -208,8 +210,11 @@ def bench_db(kind: str, args: argparse.Namespace) -> DbResult:
                                    capture_output=True, text=True).stdout.strip()
         if res.cache not in ("0", "0 B", "0B"):
             raise Failed(f"auth_cache_size is {res.cache!r}, expected 0")
-        res.workers = subprocess.run([DOVECONF, "-c", conf, "-h", "auth_worker_max_count"],
-                                     capture_output=True, text=True).stdout.strip()
+        res.workers, res.auth_limit, res.login_count = (
+            subprocess.run([DOVECONF, "-c", conf, "-h", name], capture_output=True,
+                           text=True).stdout.strip()
+            for name in ("auth_worker_max_count", "service/auth/process_limit",
+                         "service/imap-login/service_count"))
         log(f"[{kind}] {len(active)} active accounts, Argon2id {res.params}, "
             f"auth_cache_size = {res.cache}, auth_worker_max_count = {res.workers}")
         # Correctness first: the one-time password signs in, a wrong password does not.
@@ -265,6 +270,14 @@ def report(results: list[DbResult], args: argparse.Namespace) -> None:
         print(f"{r.kind}: Argon2id {r.params}, one verification in-process "
               f"{r.argon2_ms:.1f} ms → at most {2000 / r.argon2_ms:.0f} verifications/s "
               f"on 2 cores; auth_cache_size = {r.cache}")
+    for r in results:
+        login = next(p for p in r.phases if p.name == "login")
+        auth_ms = login.cpu.get("auth", 0.0) * 1000 / len(login.samples)
+        if auth_ms:
+            print(f"{r.kind}: Dovecot's auth process (service auth process_limit = "
+                  f"{r.auth_limit}) used {auth_ms:.1f} ms CPU per sign-in → at most "
+                  f"{1000 / auth_ms:.0f} sign-ins/s whatever the cores; imap-login "
+                  f"service_count = {r.login_count} (one process per connection)")
     print()
     print("CPU seconds per 100 sessions (Dovecot, congvu's daemon, PostgreSQL backends of "
           "the deployment; approximate)")

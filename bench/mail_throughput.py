@@ -423,6 +423,7 @@ class DbResult:
     runs: list[Run] = field(default_factory=list)
     diff: list[str] = field(default_factory=list)
     what_if: list[Run] = field(default_factory=list)
+    noise: dict[str, str] = field(default_factory=dict)
 
     def of(self, instance: str, hop: str) -> list[Run]:
         return [r for r in self.runs if r.instance == instance and r.hop == hop]
@@ -476,6 +477,7 @@ def bench_db(kind: str, args: argparse.Namespace, sink: Sink) -> DbResult:
                 v_rate = statistics.median(r.rate for r in res.of("vanilla", "relay"))
                 if c_rate < TARGET * v_rate:
                     what_if(res, congvu, dep, args, sink, pg_marker, sender_out, recipients)
+            res.noise = {i.name: i.warnings_since(0, 6) for i in instances}
         finally:
             if vanilla is not None:
                 stop_vanilla(vanilla)
@@ -674,6 +676,11 @@ def report(results: list[DbResult], args: argparse.Namespace) -> bool:
                 per = {k: v * 1000 / mid.messages for k, v in mid.cpu.items() if v > 0.005}
                 top = sorted(per.items(), key=lambda kv: -kv[1])[:9]
                 print(f"  {r.kind} {hop} {name}: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
+    for r in results:
+        for name, text in r.noise.items():
+            if text:
+                print(f"\n{r.kind} {name}: warnings and errors in postfix.log over the whole "
+                      f"run (most frequent)\n{text}")
     if results and results[0].diff:
         print()
         print("main.cf differences (postconf -n), congvu vs vanilla:")
