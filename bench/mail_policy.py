@@ -5,7 +5,7 @@
 
 A fresh deployment (``congvu init --profile ninh-binh`` on SQLite, about 1,000 person
 accounts) and the policy service in a subprocess, ``python -m congvu.mail.policy --listen
-127.0.0.1:PORT`` (``serve_policy`` behind ``run_policy_server``, the same code the mail
+127.0.0.1:PORT`` (``serve_policy`` behind ``run_standalone``, the same code the mail
 daemon runs). The client keeps ``--concurrency`` connections open, as Postfix's smtpd
 processes do, and sends RCPT-stage requests with every attribute Postfix 3.7 sends on
 the submission port: authenticated senders drawn from the deployment's active accounts,

@@ -30,7 +30,6 @@ Run alone with ``python -m congvu.mail.authpolicy --listen 127.0.0.1:10041``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import json
@@ -49,10 +48,8 @@ from congvu.mail.policy import (
     TrackedServer,
     close_writer,
     in_thread,
-    listen_address,
     normalise_address,
-    serve_until_signalled,
-    setup_django,
+    run_standalone,
 )
 from congvu.profiles import Profile
 
@@ -400,21 +397,8 @@ async def serve_auth_policy(host: str, port: int, *,
     return tracked.attach(server)
 
 
-def run_auth_policy_server(host: str, port: int) -> None:
-    """Blocking entry point: the auth-policy endpoint until SIGTERM/SIGINT."""
-    setup_django()
-    log.warning("congvu auth-policy endpoint (NB-7.2a) listening on %s:%d", host, port)
-    asyncio.run(serve_until_signalled(lambda: serve_auth_policy(host, port)))
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m congvu.mail.authpolicy",
-                                     description="congvu's Dovecot auth-policy endpoint "
-                                                 "(NB-7.2a).")
-    parser.add_argument("--listen", type=listen_address, default=("127.0.0.1", 10041),
-                        metavar="HOST:PORT", help="default 127.0.0.1:10041")
-    args = parser.parse_args(argv)
-    run_auth_policy_server(*args.listen)
+    run_standalone("Dovecot auth-policy endpoint (NB-7.2a)", 10041, serve_auth_policy, argv)
 
 
 if __name__ == "__main__":

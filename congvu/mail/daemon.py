@@ -12,30 +12,26 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
-import signal
+
+from congvu.mail.policy import listen_address, serve_until_signalled, setup_django
+
+log = logging.getLogger("congvu.mail")
 
 
-def _split(text: str) -> tuple[str, int]:
-    host, _sep, port = text.rpartition(":")
-    return host or "127.0.0.1", int(port)
-
-
-async def _deliver_notices(smtp: tuple[str, int], stop: asyncio.Event) -> None:
-    """QN-7.2 notices queued by the lifecycle go out through our own Postfix."""
+async def _deliver_notices(smtp: tuple[str, int]) -> None:
+    """QN-7.2 notices queued by the lifecycle go out through our own Postfix; runs until
+    cancelled."""
     from congvu import clock, deployment
     from congvu.mail.outbox import deliver_pending_in_worker
 
-    log = logging.getLogger("congvu.mail")
-    while not stop.is_set():
+    while True:
         try:
             domain = deployment.deployment_profile().mail.domain
             await asyncio.to_thread(deliver_pending_in_worker, *smtp, domain=domain,
                                     now=clock.now())
         except Exception:  # keep the daemon alive; the notice stays queued
             log.exception("delivering notices failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=3)
+        await asyncio.sleep(3)
 
 
 async def _main(policy: tuple[str, int], auth_policy: tuple[str, int],
@@ -44,43 +40,33 @@ async def _main(policy: tuple[str, int], auth_policy: tuple[str, int],
     from congvu.mail.milter import serve_milter
     from congvu.mail.policy import serve_policy
 
-    servers = [await serve_policy(*policy), await serve_auth_policy(*auth_policy)]
+    starts = [lambda: serve_policy(*policy), lambda: serve_auth_policy(*auth_policy)]
     if milter:
-        servers.append(await serve_milter(*milter))
-    stop = asyncio.Event()
-    outbox = asyncio.create_task(_deliver_notices(smtp, stop)) if smtp else None
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    logging.getLogger("congvu.mail").warning(
-        "congvu mail daemon: policy on %s:%d, auth policy on %s:%d", *policy, *auth_policy)
-    await stop.wait()
-    if outbox:
-        await outbox
-    for server in servers:
-        server.close()
-        with contextlib.suppress(Exception):
-            await server.wait_closed()
+        starts.append(lambda: serve_milter(*milter))
+    outbox = asyncio.create_task(_deliver_notices(smtp)) if smtp else None
+    log.warning("congvu mail daemon: policy on %s:%d, auth policy on %s:%d",
+                *policy, *auth_policy)
+    try:
+        await serve_until_signalled(*starts)
+    finally:
+        if outbox:
+            outbox.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await outbox
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="congvu-mail-daemon")
-    parser.add_argument("--policy", required=True, metavar="HOST:PORT")
-    parser.add_argument("--auth-policy", required=True, metavar="HOST:PORT")
-    parser.add_argument("--milter", default=None, metavar="HOST:PORT",
+    parser.add_argument("--policy", type=listen_address, required=True, metavar="HOST:PORT")
+    parser.add_argument("--auth-policy", type=listen_address, required=True,
+                        metavar="HOST:PORT")
+    parser.add_argument("--milter", type=listen_address, default=None, metavar="HOST:PORT",
                         help="The From: header check for submission.")
-    parser.add_argument("--smtp", default=None, metavar="HOST:PORT",
+    parser.add_argument("--smtp", type=listen_address, default=None, metavar="HOST:PORT",
                         help="Where to hand queued notices to Postfix.")
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "congvu.settings")
-    import django
-
-    django.setup()
-    logging.basicConfig(level=logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(_main(_split(args.policy), _split(args.auth_policy),
-                      _split(args.milter) if args.milter else None,
-                      _split(args.smtp) if args.smtp else None))
+    setup_django()
+    asyncio.run(_main(args.policy, args.auth_policy, args.milter, args.smtp))
 
 
 if __name__ == "__main__":

@@ -49,7 +49,6 @@ Run alone with ``python -m congvu.mail.milter --listen 127.0.0.1:10042``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import re
@@ -66,10 +65,8 @@ from congvu.mail.policy import (
     TrackedServer,
     close_writer,
     in_thread,
-    listen_address,
     normalise_address,
-    serve_until_signalled,
-    setup_django,
+    run_standalone,
     smtp_text,
 )
 from congvu.profiles import Profile
@@ -492,21 +489,8 @@ async def serve_milter(host: str, port: int, *,
     return tracked.attach(server)
 
 
-def run_milter_server(host: str, port: int) -> None:
-    """Blocking entry point: the milter until SIGTERM/SIGINT."""
-    setup_django()
-    log.warning("congvu From: milter (KH-15.1) listening on %s:%d", host, port)
-    asyncio.run(serve_until_signalled(lambda: serve_milter(host, port)))
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m congvu.mail.milter",
-                                     description="congvu's From: header milter for SMTP "
-                                                 "submission (KH-15.1).")
-    parser.add_argument("--listen", type=listen_address, default=("127.0.0.1", 10042),
-                        metavar="HOST:PORT", help="default 127.0.0.1:10042")
-    args = parser.parse_args(argv)
-    run_milter_server(*args.listen)
+    run_standalone("From: header milter for submission (KH-15.1)", 10042, serve_milter, argv)
 
 
 if __name__ == "__main__":

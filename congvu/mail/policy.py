@@ -485,20 +485,21 @@ async def serve_until_signalled(*starts: Callable[[], Awaitable[asyncio.Abstract
                 await asyncio.wait_for(server.wait_closed(), timeout=10)
 
 
-def run_policy_server(host: str, port: int) -> None:
-    """Blocking entry point: the policy service until SIGTERM/SIGINT."""
+def run_standalone(name: str, default_port: int,
+                   factory: Callable[[str, int], Awaitable[asyncio.AbstractServer]],
+                   argv: list[str] | None = None) -> None:
+    """``python -m congvu.mail.<server> --listen HOST:PORT``: one server until SIGTERM."""
+    parser = argparse.ArgumentParser(description=f"congvu's {name}.")
+    parser.add_argument("--listen", type=listen_address, default=("127.0.0.1", default_port),
+                        metavar="HOST:PORT", help=f"default 127.0.0.1:{default_port}")
+    host, port = parser.parse_args(argv).listen
     setup_django()
-    log.warning("congvu policy service (NB-7.2b) listening on %s:%d", host, port)
-    asyncio.run(serve_until_signalled(lambda: serve_policy(host, port)))
+    log.warning("congvu %s listening on %s:%d", name, host, port)
+    asyncio.run(serve_until_signalled(lambda: factory(host, port)))
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m congvu.mail.policy",
-                                     description="congvu's Postfix policy service (NB-7.2b).")
-    parser.add_argument("--listen", type=listen_address, default=("127.0.0.1", 10040),
-                        metavar="HOST:PORT", help="default 127.0.0.1:10040")
-    args = parser.parse_args(argv)
-    run_policy_server(*args.listen)
+    run_standalone("Postfix policy service (NB-7.2b)", 10040, serve_policy, argv)
 
 
 if __name__ == "__main__":
