@@ -28,7 +28,9 @@ INSTALLED_APPS = [
     "congvu.audit",
     "congvu.directory",
     "congvu.accounts",
+    "congvu.sso",
     "congvu.web",
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -39,6 +41,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "congvu.sso.middleware.SsoSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -90,7 +93,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.Account"
 # Argon2id only: the same PHC string is later verified by Dovecot ({ARGON2ID}).
-PASSWORD_HASHERS = ["congvu.accounts.hashers.Argon2idHasher"]
+PASSWORD_HASHERS = [
+    "congvu.accounts.hashers.Argon2idHasher",
+    # Only for client secrets (random, 256-bit); see congvu/sso/hashers.py.
+    "congvu.sso.hashers.ClientSecretHasher",
+]
 ARGON2 = {
     "memory_cost": int(_config.get("argon2", {}).get("memory_cost", 19456)),  # KiB (OWASP)
     "time_cost": int(_config.get("argon2", {}).get("time_cost", 2)),
@@ -120,6 +127,43 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
+
+# Single sign-on (issue 5). Lifetimes from the deployment's [sso] settings.
+_sso = _config.get("sso", {})
+SSO_SESSION_SECONDS = int(_sso.get("session_hours", 10) * 3600)
+SESSION_COOKIE_AGE = SSO_SESSION_SECONDS
+SESSION_COOKIE_NAME = "congvu_session"
+LOGIN_URL = "/sso/login/"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OAUTH2_VALIDATOR_CLASS": "congvu.sso.validator.CongvuValidator",
+    "SCOPES": {"openid": "OpenID Connect", "profile": "Name, agency, position, roles",
+               "email": "E-mail address", "offline_access": "Stay signed in (refresh)"},
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,  # per client: CongvuValidator.is_pkce_required
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],  # http only for loopback (actions)
+    "CLIENT_SECRET_HASHER": "congvu_client_sha256",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(_sso.get("access_token_seconds", 600)),
+    "ID_TOKEN_EXPIRE_SECONDS": int(_sso.get("id_token_seconds", 600)),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": SSO_SESSION_SECONDS,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,  # congvu ends the session's tokens
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+}
+# django-oauth-toolkit's own models (not swapped); named because its migrations ask.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGGING = {
     "version": 1,

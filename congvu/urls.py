@@ -1,8 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from congvu.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("congvu.sso.urls")),
+    path("static/<path:path>", views.static, name="static"),
 ]

@@ -24,6 +24,7 @@ from congvu.accounts.models import (
 from congvu.accounts.naming import parse_person_name, person_agency_abbr, suggest_person
 from congvu.accounts.passwords import check_password, generate_one_time_password
 from congvu.accounts.selectors import taken_local_parts
+from congvu.accounts.signals import access_revoked
 from congvu.actors import Actor
 from congvu.audit.actions import record
 from congvu.clock import start_of_day
@@ -234,42 +235,69 @@ def do_activate(*, actor: Actor, profile: Profile, account: Account, now: dt.dat
 
 
 def do_change_password(*, profile: Profile, account: Account, current: str, new: str,
-                       now: dt.datetime) -> None:
+                       now: dt.datetime, keep_sid: str = "") -> None:
     """The holder changes their password: the current one must match; the new one must
-    meet the profile's policy (NB-8.2b, QN-8, NT-7) and not repeat a recent one."""
-    actor = Actor(kind="self", label=f"self:{account.address}", account_id=account.pk)
+    meet the profile's policy (NB-8.2b, QN-8, NT-7) and not repeat a recent one. Every
+    other SSO session ends (single sign-out); ``keep_sid`` names the one that stays."""
     with transaction.atomic():
         account = _fresh(account)
-        if account.state != S.ACTIVE:
-            raise Forbidden(_("Account %(address)s is %(state)s (%(reason)s); only an active "
-                              "account can change its password.") % {
-                "address": account.address, "state": account.state,
-                "reason": account.reason or "—"})
+        _require_active_for_password(account)
         if not account.has_usable_password() or not check_hash(current, account.password):
             raise CongvuError(_("The current password is wrong."))
-        person = account.person
-        problems = [v.message for v in check_password(
-            profile.password, new, username=account.address,
-            full_name=person.full_name if person else "",
-            birth_date=person.birth_date if person else None)]
-        if new == current:
-            problems.append(_("The new password must differ from the current one."))
-        recent = list(account.password_history.values_list("password", flat=True)
-                      [: max(profile.password.history - 1, 0)])
-        if new != current and any(check_hash(new, old) for old in recent):
-            problems.append(_("The new password repeats one of the last %(n)d passwords.") % {
-                "n": profile.password.history})
-        if problems:
-            raise PasswordRejected("\n".join(problems), rule=profile.password.rule)
-        PasswordHistory.objects.create(account=account, password=account.password, created_at=now)
-        account.set_password(new)
-        account.must_change_password = False
-        account.must_change_reason = ""
-        account.one_time_password_issued_at = None
-        account.password_changed_at = now
-        account.save()
-        record(actor=actor, action="account.change_password", at=now, target=account.address,
-               rule=profile.password.rule)
+        _set_new_password(profile, account, new, now, current=current, keep_sid=keep_sid)
+
+
+def do_set_password_at_sign_in(*, profile: Profile, account: Account, new: str,
+                               now: dt.datetime) -> None:
+    """The forced change at sign-in (NB-6.3, QN-5.3, NT-6.3c, KH-4.2, GL-6.2; expired
+    password NB-8.2a): the sign-in page has just verified the current password, so it is
+    not asked again. Only for an account that must change its password."""
+    with transaction.atomic():
+        account = _fresh(account)
+        _require_active_for_password(account)
+        if not account.must_change_password:
+            raise Forbidden(_("Account %(address)s has no pending password change.") % {
+                "address": account.address})
+        _set_new_password(profile, account, new, now, current=None, keep_sid="")
+
+
+def _require_active_for_password(account: Account) -> None:
+    if account.state != S.ACTIVE:
+        raise Forbidden(_("Account %(address)s is %(state)s (%(reason)s); only an active "
+                          "account can change its password.") % {
+            "address": account.address, "state": account.state,
+            "reason": account.reason or "—"})
+
+
+def _set_new_password(profile: Profile, account: Account, new: str, now: dt.datetime, *,
+                      current: str | None, keep_sid: str) -> None:
+    actor = Actor(kind="self", label=f"self:{account.address}", account_id=account.pk)
+    person = account.person
+    problems = [v.message for v in check_password(
+        profile.password, new, username=account.address,
+        full_name=person.full_name if person else "",
+        birth_date=person.birth_date if person else None)]
+    same = new == current if current is not None else check_hash(new, account.password)
+    if same:
+        problems.append(_("The new password must differ from the current one."))
+    recent = list(account.password_history.values_list("password", flat=True)
+                  [: max(profile.password.history - 1, 0)])
+    if not same and any(check_hash(new, old) for old in recent):
+        problems.append(_("The new password repeats one of the last %(n)d passwords.") % {
+            "n": profile.password.history})
+    if problems:
+        raise PasswordRejected("\n".join(problems), rule=profile.password.rule)
+    PasswordHistory.objects.create(account=account, password=account.password, created_at=now)
+    account.set_password(new)
+    account.must_change_password = False
+    account.must_change_reason = ""
+    account.one_time_password_issued_at = None
+    account.password_changed_at = now
+    account.save()
+    record(actor=actor, action="account.change_password", at=now, target=account.address,
+           rule=profile.password.rule)
+    access_revoked.send(sender=Account, account_ids=[account.pk], reason="password", now=now,
+                        keep_sid=keep_sid)
 
 
 def do_reset_password(*, actor: Actor, profile: Profile, account: Account,
@@ -287,6 +315,8 @@ def do_reset_password(*, actor: Actor, profile: Profile, account: Account,
         account.save()
         record(actor=actor, action="account.reset_password", at=now, target=account.address,
                rule=profile.password.change_first_login_rule)
+        access_revoked.send(sender=Account, account_ids=[account.pk], reason="password",
+                            now=now, keep_sid="")
     return otp
 
 

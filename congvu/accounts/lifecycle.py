@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from congvu.accounts.models import Account, AccountState, Alias, Mailbox, ReservedName
 from congvu.accounts.notices import enqueue_suspension_notices
+from congvu.accounts.signals import access_revoked
 from congvu.actors import SYSTEM, Actor
 from congvu.audit.actions import record_many
 from congvu.audit.models import AuditEvent
@@ -127,6 +128,10 @@ def apply_transition(
                    reason=reason, data={"from": old, "to": to})
         for _id, address, old in rows
     )
+    if to in (S.SUSPENDED, S.LOCKED, S.DELETED) and rows:
+        # QN-3.3: single sign-out when an account may no longer sign in.
+        access_revoked.send(sender=Account, account_ids=[r[0] for r in rows], reason="account",
+                            now=now, keep_sid="")
     return [r[1] for r in rows]
 
 
@@ -141,7 +146,7 @@ class RuleResult:
                 "addresses": self.addresses}
 
 
-def _cutoff(span: Duration, now: dt.datetime) -> dt.datetime:
+def cutoff(span: Duration, now: dt.datetime) -> dt.datetime:
     return span.before(now)
 
 
@@ -187,24 +192,24 @@ def run(*, profile: Profile, now: dt.datetime, actor: Actor = SYSTEM) -> list[Ru
         active = Account.objects.filter(state=S.ACTIVE)
         suspensions: list[tuple[str, Duration | None, Q, str]] = []
         if life.default_password_suspend_after:
-            cutoff = _cutoff(life.default_password_suspend_after, now)
+            since = cutoff(life.default_password_suspend_after, now)
             suspensions.append((
                 life.default_password_rule, life.default_password_suspend_after,
-                Q(one_time_password_issued_at__lte=cutoff),
+                Q(one_time_password_issued_at__lte=since),
                 _("The one-time password was not changed within %(span)s of issue."),
             ))
         if life.inactivity_login_after:
-            cutoff = _cutoff(life.inactivity_login_after, now)
+            since = cutoff(life.inactivity_login_after, now)
             suspensions.append((
                 life.inactivity_login_rule, life.inactivity_login_after,
-                _quiet_since(cutoff, "last_login"),
+                _quiet_since(since, "last_login"),
                 _("No sign-in for %(span)s."),
             ))
         if life.inactivity_activity_after:
-            cutoff = _cutoff(life.inactivity_activity_after, now)
+            since = cutoff(life.inactivity_activity_after, now)
             suspensions.append((
                 life.inactivity_activity_rule, life.inactivity_activity_after,
-                _quiet_since(cutoff, "last_login", "last_activity_at"),
+                _quiet_since(since, "last_login", "last_activity_at"),
                 _("No transaction (sign-in, sending, receiving, processing) for %(span)s."),
             ))
         for rule, span, condition, text in suspensions:
@@ -218,8 +223,8 @@ def run(*, profile: Profile, now: dt.datetime, actor: Actor = SYSTEM) -> list[Ru
         # NB-8.2a: an expired password must be changed at the next sign-in.
         policy = profile.password
         if policy.max_age:
-            cutoff = _cutoff(policy.max_age, now)
-            expired = active.filter(must_change_password=False, password_changed_at__lte=cutoff)
+            since = cutoff(policy.max_age, now)
+            expired = active.filter(must_change_password=False, password_changed_at__lte=since)
             res = RuleResult(policy.max_age_rule, "expire-password")
             rows = list(expired.order_by().values_list("id", "address"))
             for chunk in _chunks(rows):

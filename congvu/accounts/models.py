@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -36,6 +37,8 @@ class Account(AbstractBaseUser):
     """One account per person or agency mailbox, used for mail and every shared application."""
 
     address = models.CharField(max_length=320, unique=True)
+    #: The stable, opaque OpenID Connect ``sub``: never the address, which can change.
+    subject = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     local_part = models.CharField(max_length=64)
     domain = models.CharField(max_length=255)
     kind = models.CharField(max_length=16, choices=AccountKind.choices, default=AccountKind.PERSON)

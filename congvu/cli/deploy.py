@@ -122,23 +122,76 @@ def init(profile_name: str, operator_name: str, now_text: str | None, as_json: b
 
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT")
+@click.option("--public-url", default="", metavar="URL",
+              help="The address users and applications reach (the SSO issuer); "
+                   "default http://HOST:PORT. http:// only for a loopback host.")
 @click.option("--threads", default=8, show_default=True)
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Run the tasks worker (logout notifications, session expiry) in-process.")
 @lang_option
-def serve(bind: str, threads: int) -> None:
-    """Serve the web pages of the deployment (the web console and SSO build on it)."""
+def serve(bind: str, public_url: str, threads: int, worker: bool) -> None:
+    """Serve the web console and the single sign-on provider."""
+    from django.conf import settings
     from waitress import serve as waitress_serve
 
-    from congvu.wsgi import application
+    from congvu.sso import issuer
 
     deployment.deployment_profile()  # a clear error before init
     host, _sep, port = bind.rpartition(":")
     if not host or not port.isdigit():
         raise CongvuError(_("Invalid --bind %(bind)r: expected HOST:PORT.") % {"bind": bind})
-    click.echo(_("Serving congvu on http://%(bind)s/ (Ctrl+C stops).") % {"bind": bind})
+    url = issuer.record_public_url(public_url or f"http://{bind}")
+    from urllib.parse import urlsplit
+
+    public_host = urlsplit(url).hostname or ""
+    if public_host and public_host not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS.append(public_host)
+    if not issuer.is_secure(url):
+        # Browsers do not send Secure cookies over http; allowed only for loopback.
+        settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    else:
+        settings.CSRF_TRUSTED_ORIGINS = [url]
+        settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    from congvu.wsgi import application
+
+    if worker:
+        from congvu.sso.outbox import start_thread
+
+        start_thread()
+    click.echo(_("Serving congvu on http://%(bind)s/ as %(url)s (Ctrl+C stops).") % {
+        "bind": bind, "url": url})
     waitress_serve(application, host=host.strip("[]"), port=int(port), threads=threads,
-                   ident="congvu")
+                   ident="congvu", trusted_proxy="127.0.0.1" if issuer.is_secure(url) else None,
+                   trusted_proxy_headers={"x-forwarded-proto"} if issuer.is_secure(url) else None)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One round, then exit (for cron).")
+@json_option
+@lang_option
+def worker(once: bool, as_json: bool) -> None:
+    """The tasks worker: back-channel logout deliveries and SSO session expiry."""
+    import signal
+    import threading
+
+    from congvu.sso.outbox import run_forever, run_once
+
+    deployment.deployment_profile()
+    if once:
+        expired, delivered = run_once()
+        if as_json:
+            emit_json({"expired_sessions": expired, "logouts_delivered": delivered})
+        else:
+            click.echo(_("%(e)d session(s) expired, %(d)d logout notification(s) delivered.")
+                       % {"e": expired, "d": delivered})
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_forever(stop)
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(init)
     cli.add_command(serve)
+    cli.add_command(worker)

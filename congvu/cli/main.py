@@ -34,7 +34,7 @@ def _register() -> None:
     import importlib
 
     for name in ("deploy", "org", "naming", "passwords", "workdays", "accounts", "audit",
-                 "mail"):
+                 "mail", "sso", "webmail"):
         importlib.import_module(f"congvu.cli.{name}").register(cli)
 
 

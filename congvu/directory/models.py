@@ -29,6 +29,8 @@ class Agency(models.Model):
     )
     account_name = models.CharField(max_length=64, unique=True)
     naming_rule = models.CharField(max_length=32, blank=True)
+    #: The agency requires a second factor (TOTP) at SSO sign-in for its accounts.
+    require_second_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -11,6 +11,7 @@ import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.template import Context, Engine
@@ -127,6 +128,25 @@ class MailOptions:
                    nonce=data.get("nonce", ""))
 
 
+@dataclass(frozen=True)
+class OAuth2Introspection:
+    """How Dovecot checks OAuth access tokens (XOAUTH2, OAUTHBEARER): congvu's RFC 7662
+    introspection endpoint, called as a confidential resource-server client."""
+
+    introspection_url: str  # without credentials, e.g. http://127.0.0.1:8000/sso/introspect/
+    client_id: str
+    client_secret: str
+    username_attribute: str = "username"
+    tls_ca_cert_file: str = ""
+
+    @property
+    def url_with_credentials(self) -> str:
+        """The URL Dovecot posts to: HTTP Basic credentials in the user-info part."""
+        parts = urlsplit(self.introspection_url)
+        creds = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
+        return urlunsplit(parts._replace(netloc=f"{creds}@{parts.netloc}"))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -213,6 +233,10 @@ def dovecot_queries() -> dict[str, str]:
             "SELECT a.address AS user, '*:bytes=' || m.quota_bytes AS quota_rule "
             "FROM accounts_account a JOIN accounts_mailbox m ON m.account_id = a.id "
             f"WHERE a.address = '%u' AND a.state IN {RECEIVING}"),
+        # After an OAuth access token was accepted: the account must still be active.
+        "token_password_query": (
+            "SELECT address AS user, NULL AS password, 'Y' AS nopassword "
+            "FROM accounts_account WHERE address = '%u' AND state = 'active'"),
         "iterate_query": (
             "SELECT a.address AS user FROM accounts_account a JOIN accounts_mailbox m "
             f"ON m.account_id = a.id WHERE a.state IN {RECEIVING}"),
@@ -225,8 +249,11 @@ def message_size_limit(profile: Profile) -> int:
     return profile.mail.max_message_mb * 1024 * 1024 * 4 // 3 + 1024 * 1024
 
 
-def render(profile: Profile, paths: MailPaths, options: MailOptions) -> list[Path]:
-    """Write every configuration file; returns the files written."""
+def render(profile: Profile, paths: MailPaths, options: MailOptions,
+           oauth2: OAuth2Introspection | None = None) -> list[Path]:
+    """Write every configuration file; returns the files written. With ``oauth2``,
+    Dovecot also accepts OAuth access tokens (XOAUTH2, OAUTHBEARER) for IMAP and, through
+    Dovecot SASL, for submission."""
     db = database()
     map_type = "sqlite" if db["driver"] == "sqlite" else "pgsql"
     context = {
@@ -237,6 +264,10 @@ def render(profile: Profile, paths: MailPaths, options: MailOptions) -> list[Pat
         "instance": "congvu-" + hashlib.sha256(str(paths.home).encode()).hexdigest()[:8],
         "nonce": options.nonce or secrets.token_hex(16),
         "message_size_limit": message_size_limit(profile),
+        "oauth2": {"client_id": oauth2.client_id,
+                   "introspection_url": oauth2.url_with_credentials,
+                   "username_attribute": oauth2.username_attribute,
+                   "tls_ca_cert_file": oauth2.tls_ca_cert_file} if oauth2 else None,
         **dovecot_queries(),
     }
     written: list[Path] = []
@@ -255,4 +286,13 @@ def render(profile: Profile, paths: MailPaths, options: MailOptions) -> list[Pat
               {"purpose": purpose, "query": query})
     write(paths.dovecot_conf, "mail/dovecot/dovecot.conf")
     write(paths.dovecot_dir / "dovecot-sql.conf.ext", "mail/dovecot/dovecot-sql.conf.ext")
+    oauth2_file = paths.dovecot_dir / "dovecot-oauth2.conf.ext"
+    token_sql = paths.dovecot_dir / "dovecot-sql-token.conf.ext"
+    if oauth2:
+        write(token_sql, "mail/dovecot/dovecot-sql-token.conf.ext")
+        write(oauth2_file, "mail/dovecot/dovecot-oauth2.conf.ext")
+        oauth2_file.chmod(0o600)  # the client secret; read by Dovecot's auth as root
+    else:
+        oauth2_file.unlink(missing_ok=True)
+        token_sql.unlink(missing_ok=True)
     return written

@@ -4,6 +4,7 @@ congvu's mail daemon (policy service + auth-policy endpoint) of one deployment."
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import grp
 import os
 import pwd
@@ -18,11 +19,14 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from congvu import clock
+from congvu.actors import Actor
 from congvu.errors import CongvuError
 from congvu.mail.config import (
     MailOptions,
     MailPaths,
     MailPorts,
+    OAuth2Introspection,
     database,
     fill_internal_ports,
     load_options,
@@ -34,6 +38,9 @@ from congvu.profiles import Profile
 POSTFIX = "/usr/sbin/postfix"
 DOVECOT = "/usr/sbin/dovecot"
 DOVEADM = "/usr/bin/doveadm"
+MAIL_ACTOR = Actor(kind="system", label="system:mail")
+#: The mail plane's client at congvu's SSO provider (a resource server: introspection).
+SSO_CLIENT_NAME = "congvu-mail"
 
 
 def require_mail_plane() -> None:
@@ -67,6 +74,22 @@ def _run(args: list[str], what: str, *, daemon_log: Path | None = None) -> str:
         raise CongvuError(_("%(what)s failed: %(error)s") % {
             "what": what, "error": (proc.stderr or proc.stdout).strip()[-800:]})
     return proc.stdout
+
+
+def oauth2_introspection(now: dt.datetime) -> OAuth2Introspection:
+    """Register (or re-key) the mail plane at congvu's SSO provider as a resource server,
+    so Dovecot may introspect the access tokens webmail and other clients sign in with."""
+    from congvu.sso.actions import do_ensure_internal_client
+    from congvu.sso.issuer import public_url
+
+    client_id, secret = do_ensure_internal_client(
+        actor=MAIL_ACTOR, name=SSO_CLIENT_NAME, resource_server=True, now=now)
+    base = public_url()
+    return OAuth2Introspection(
+        introspection_url=f"{base}/sso/introspect/", client_id=client_id,
+        client_secret=secret,
+        tls_ca_cert_file="/etc/ssl/certs/ca-certificates.crt"
+        if base.startswith("https://") else "")
 
 
 def _ensure_tls(profile: Profile, paths: MailPaths) -> None:
@@ -178,8 +201,11 @@ class MailStatus:
 
 
 def up(profile: Profile, home: Path, *, smtp: int | None, submission: int | None,
-       imap: int | None, relay: tuple[str, int] | None, listen: str | None) -> MailStatus:
-    """Render the configuration and start (or reload) every part of the mail plane."""
+       imap: int | None, relay: tuple[str, int] | None, listen: str | None,
+       now: dt.datetime | None = None) -> MailStatus:
+    """Render the configuration and start (or reload) every part of the mail plane.
+    Dovecot accepts passwords (PLAIN, LOGIN) and congvu SSO access tokens (XOAUTH2,
+    OAUTHBEARER), for IMAP and, through Dovecot SASL, for submission."""
     require_mail_plane()
     paths = MailPaths(home)
     old = load_options(paths)
@@ -200,7 +226,7 @@ def up(profile: Profile, home: Path, *, smtp: int | None, submission: int | None
 
         options.nonce = secrets.token_hex(16)
     save_options(paths, options)
-    render(profile, paths, options)
+    render(profile, paths, options, oauth2_introspection(now or clock.now()))
     _start_daemon(paths, ports, options.listen)
 
     conf = str(paths.postfix_dir)

@@ -1,0 +1,1 @@
+"""The OpenID Connect provider: sign-in, sessions, single sign-out. Interface: docs/sso.md."""

@@ -1,0 +1,95 @@
+"""Signing keys for ID and logout tokens, kept in the database so a rotation by
+``congvu sso rotate-keys`` reaches every serving process within seconds.
+
+django-oauth-toolkit reads ``OIDC_RSA_PRIVATE_KEY`` (the signing key) and
+``OIDC_RSA_PRIVATE_KEYS_INACTIVE`` (still published in the JWKS) from its settings
+object; :func:`install` sets both from the database before a view signs or publishes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+from django.db import transaction
+from jwcrypto import jwk
+from oauth2_provider.settings import oauth2_settings
+
+from congvu.sso.models import SigningKey
+
+#: How long a process trusts its copy of the key list.
+CACHE_SECONDS = 5.0
+_cache: dict[str, object] = {"at": 0.0, "version": None}
+
+
+def _new_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def kid_of(pem: str) -> str:
+    return str(jwk.JWK.from_pem(pem.encode()).thumbprint())
+
+
+def published(now: dt.datetime) -> list[SigningKey]:
+    """The signing key first, then retired keys whose tokens may still be presented."""
+    provider: Any = settings.OAUTH2_PROVIDER
+    keep = dt.timedelta(seconds=max(int(provider["ID_TOKEN_EXPIRE_SECONDS"]),
+                                    int(settings.SSO_SESSION_SECONDS)))
+    rows = list(SigningKey.objects.filter(retired_at__isnull=True)[:1])
+    rows += list(SigningKey.objects.filter(retired_at__gt=now - keep))
+    return rows
+
+
+def ensure_key(now: dt.datetime) -> SigningKey:
+    """The current signing key, made on first use."""
+    key = SigningKey.objects.filter(retired_at__isnull=True).first()
+    if key is not None:
+        return key
+    with transaction.atomic():
+        key = SigningKey.objects.select_for_update().filter(retired_at__isnull=True).first()
+        if key is None:
+            pem = _new_pem()
+            key = SigningKey.objects.create(kid=kid_of(pem), private_pem=pem, created_at=now)
+    return key
+
+
+def rotate(now: dt.datetime) -> tuple[SigningKey, list[str]]:
+    """A new signing key; the previous ones are retired (still published for a while)."""
+    with transaction.atomic():
+        retired = list(SigningKey.objects.select_for_update()
+                       .filter(retired_at__isnull=True).values_list("kid", flat=True))
+        SigningKey.objects.filter(retired_at__isnull=True).update(retired_at=now)
+        pem = _new_pem()
+        key = SigningKey.objects.create(kid=kid_of(pem), private_pem=pem, created_at=now)
+    forget()
+    return key, retired
+
+
+def forget() -> None:
+    _cache["at"] = 0.0
+
+
+def install(now: dt.datetime) -> None:
+    """Put the database's keys into django-oauth-toolkit's settings (cached briefly)."""
+    if time.monotonic() - float(_cache["at"]) < CACHE_SECONDS:  # type: ignore[arg-type]
+        return
+    ensure_key(now)
+    rows = published(now)
+    version = tuple(r.kid for r in rows)
+    if version != _cache["version"]:
+        # The settings object caches attributes; assigning replaces the cached value.
+        oauth2_settings.OIDC_RSA_PRIVATE_KEY = rows[0].private_pem
+        oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE = [r.private_pem for r in rows[1:]]
+        _cache["version"] = version
+    _cache["at"] = time.monotonic()
+
+
+def signing_jwk(now: dt.datetime) -> jwk.JWK:
+    install(now)
+    return jwk.JWK.from_pem(str(oauth2_settings.OIDC_RSA_PRIVATE_KEY).encode())

@@ -1,0 +1,1 @@
+"""Webmail: Roundcube served by a private Apache, signing in through congvu's SSO."""

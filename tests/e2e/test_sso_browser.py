@@ -1,0 +1,312 @@
+"""Single sign-on and single sign-out in a real browser (Debian's chromium driven by
+Playwright) with two real relying parties: private Apache instances with
+mod_auth_openidc, each registered with one ``congvu sso client add`` command. The first
+hears of a sign-out through back-channel logout, the second through front-channel
+logout (an iframe on the provider's logout page)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Account,
+    LiveProvider,
+    free_port,
+    new_password,
+)
+from tests.e2e.relying_party import RelyingParty
+
+CAN_RUN = (os.geteuid() == 0 and Path("/usr/sbin/apache2").exists()
+           and Path("/usr/lib/apache2/modules/mod_auth_openidc.so").exists()
+           and Path(CHROMIUM).exists())
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("sso-e2e"),
+    pytest.mark.skipif(not CAN_RUN, reason="needs root, Debian's apache2, "
+                       "libapache2-mod-auth-openidc and chromium (scripts/setup installs them)"),
+]
+
+#: The front-channel application re-validates its session with the provider (a refresh
+#: grant on every request) on this path only, the way an application guards a sensitive
+#: page: that is how a front-channel-only client learns of a suspension that happened with
+#: no browser on the provider's logout page.
+_LIVE_CHECK = """
+<Location /protected/live/>
+    OIDCRefreshAccessTokenBeforeExpiry 31536000 logout_on_error
+</Location>
+"""
+
+
+@dataclass
+class Apps:
+    backchannel: RelyingParty  # "Dịch vụ công"
+    frontchannel: RelyingParty  # "Quản lý văn bản"
+
+
+@pytest.fixture(scope="module")
+def apps(provider: LiveProvider) -> Iterator[Apps]:
+    roots = [Path(tempfile.mkdtemp(prefix="cvrp", dir="/tmp")) for _ in range(2)]
+    rp1 = RelyingParty("cvrp1", "Dịch vụ công", free_port(), roots[0])
+    rp2 = RelyingParty("cvrp2", "Quản lý văn bản", free_port(), roots[1])
+    try:
+        # One CLI command registers each application.
+        made = provider.cli_json(
+            "sso", "client", "add", "--name", rp1.title, "--redirect-uri", rp1.redirect_uri,
+            "--post-logout-uri", rp1.logged_out,
+            "--backchannel-logout-uri", rp1.backchannel_logout_uri, "--json")
+        rp1.client_id, rp1.client_secret = made["client_id"], made["client_secret"]
+        made = provider.cli_json(
+            "sso", "client", "add", "--name", rp2.title, "--redirect-uri", rp2.redirect_uri,
+            "--post-logout-uri", rp2.logged_out,
+            "--frontchannel-logout-uri", rp2.frontchannel_logout_uri, "--json")
+        rp2.client_id, rp2.client_secret = made["client_id"], made["client_secret"]
+        rp1.start(provider.issuer)
+        rp2.start(provider.issuer, extra=_LIVE_CHECK)
+        (rp2.root / "htdocs" / "protected" / "live").mkdir()
+        (rp2.root / "htdocs" / "protected" / "live").chmod(0o755)
+        shutil.copy(rp2.root / "htdocs" / "protected" / "index.shtml",
+                    rp2.root / "htdocs" / "protected" / "live" / "index.shtml")
+        (rp2.root / "htdocs" / "protected" / "live" / "index.shtml").chmod(0o644)
+        yield Apps(rp1, rp2)
+    finally:
+        rp1.stop()
+        rp2.stop()
+        for root in roots:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Browser:
+    """One person's browser (its own cookies) with a screenshot trail."""
+
+    def __init__(self, page, provider: LiveProvider, folder: Path, prefix: str) -> None:
+        self.page, self.provider = page, provider
+        self.folder, self.prefix, self.shots = folder, prefix, 0
+        self.requests: list[str] = []
+        page.on("request", lambda req: self.requests.append(req.url))
+
+    def shot(self, name: str) -> None:
+        self.shots += 1
+        self.page.screenshot(path=str(self.folder / f"{self.prefix}-{self.shots:02d}-{name}.png"),
+                             full_page=True)
+
+    @property
+    def url(self) -> str:
+        return str(self.page.url)
+
+    def on_sign_in_page(self) -> bool:
+        return self.url.startswith(f"{self.provider.issuer}/sso/login/") \
+            and self.page.locator("#id_address").count() == 1
+
+    def open(self, url: str) -> None:
+        self.page.goto(url, wait_until="load")
+
+    def sign_in(self, account: Account) -> None:
+        """On the provider's sign-in page: the account's password, then the forced change
+        of a one-time password when the provider asks for it."""
+        assert self.on_sign_in_page(), self.url
+        self.page.fill("#id_address", account.address)
+        self.page.fill("#id_password", account.password)
+        with self.page.expect_navigation():
+            self.page.click("#signin")
+        if account.must_change:
+            assert self.url.startswith(f"{self.provider.issuer}/sso/password/"), self.url
+            self.shot("doi-mat-khau")
+            password = new_password()
+            self.page.fill("#id_new_password1", password)
+            self.page.fill("#id_new_password2", password)
+            with self.page.expect_navigation():
+                self.page.click("#change")
+            account.password, account.must_change = password, False
+        self.page.wait_for_load_state("load")
+
+    def shown(self) -> dict[str, str]:
+        """What the application page says about who is signed in."""
+        return {k: self.page.inner_text(f"#{k}").strip() for k in ("email", "name", "agency")}
+
+    def signed_out_of(self, app: RelyingParty, page_path: str = "/protected/") -> bool:
+        """Opening the application's protected page sends the browser to the provider's
+        sign-in page: the application's session and the SSO session are both gone."""
+        self.open(f"{app.url}{page_path}")
+        if self.url.startswith(app.logged_out):  # mod_auth_openidc ended it just now
+            self.open(app.home)
+        return self.on_sign_in_page()
+
+    def sign_out_at_provider_page(self) -> None:
+        """If the provider asks to confirm the sign-out, confirm it."""
+        if self.url.startswith(f"{self.provider.issuer}/sso/logout/"):
+            button = self.page.locator("form button[type=submit], form input[type=submit]")
+            if button.count():
+                with self.page.expect_navigation():
+                    button.first.click()
+
+
+@pytest.fixture
+def browser(chromium, provider: LiveProvider, artifacts: Path,
+            request: pytest.FixtureRequest) -> Iterator[Browser]:
+    context = chromium.new_context(locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    b = Browser(page, provider, artifacts, request.node.name)
+    try:
+        yield b
+    finally:
+        with contextlib.suppress(Exception):  # the last screen, kept with the others
+            b.shot("cuoi")
+        context.close()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 30) -> bool:
+    """``check()`` became true (back-channel logout is delivered by the outbox)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if check():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+
+
+def open_clients(provider: LiveProvider, address: str) -> set[str]:
+    """client_ids of the SSO sessions ``congvu sso sessions`` lists for the address."""
+    found: set[str] = set()
+    for session in provider.sessions(address):
+        for client in session.get("clients", []):
+            found.add(client["client_id"] if isinstance(client, dict) else str(client))
+    return found
+
+
+def sign_in_at_both(b: Browser, apps: Apps, account: Account) -> None:
+    b.open(apps.backchannel.home)
+    b.sign_in(account)
+    assert b.url.startswith(apps.backchannel.home), b.url
+    b.open(apps.frontchannel.home)
+    assert b.url.startswith(apps.frontchannel.home), b.url
+
+
+# --- the flows ------------------------------------------------------------------------
+
+
+def test_sign_in_once_use_both_apps_sign_out_at_the_second_ends_the_first(
+        browser: Browser, provider: LiveProvider, apps: Apps) -> None:
+    person = provider.account()
+    rp1, rp2 = apps.backchannel, apps.frontchannel
+
+    browser.open(rp1.home)
+    assert browser.on_sign_in_page(), browser.url
+    assert browser.page.get_attribute("html", "lang") == "vi"
+    assert "Đăng nhập" in browser.page.inner_text("body")
+    browser.shot("dang-nhap")
+    browser.sign_in(person)
+    assert browser.url.startswith(rp1.home), browser.url
+    assert browser.shown() == {"email": person.address, "name": person.full_name,
+                               "agency": browser.shown()["agency"]}
+    assert browser.shown()["agency"], "the agency claim reaches the application"
+    browser.shot("ung-dung-1")
+
+    # The second application: the provider knows the browser, no password is asked.
+    before = len(browser.requests)
+    browser.open(rp2.home)
+    assert browser.url.startswith(rp2.home), browser.url
+    visited = browser.requests[before:]
+    assert any(u.startswith(f"{provider.issuer}/sso/authorize/") for u in visited)
+    assert not any(u.startswith(f"{provider.issuer}/sso/login/") for u in visited), visited
+    assert browser.shown()["email"] == person.address
+    assert browser.shown()["name"] == person.full_name
+    browser.shot("ung-dung-2-khong-hoi-mat-khau")
+
+    assert open_clients(provider, person.address) == {rp1.client_id, rp2.client_id}
+
+    # Sign out at the second application: the first hears it through back-channel logout.
+    browser.open(rp2.logout)
+    browser.sign_out_at_provider_page()
+    browser.page.wait_for_url(f"{rp2.logged_out}*")
+    browser.shot("dang-xuat-ung-dung-2")
+    assert eventually(lambda: browser.signed_out_of(rp1)), browser.url
+    browser.shot("ung-dung-1-da-dang-xuat")
+    assert browser.signed_out_of(rp2)
+    assert open_clients(provider, person.address) == set()
+    assert "backchannel" in rp1.access_log() and "POST /protected/redirect_uri" \
+        in rp1.access_log()
+
+
+def test_sign_out_at_the_first_ends_the_second_through_front_channel(
+        browser: Browser, provider: LiveProvider, apps: Apps) -> None:
+    person = provider.ready_account()
+    rp1, rp2 = apps.backchannel, apps.frontchannel
+    sign_in_at_both(browser, apps, person)
+    frontchannel_hits = rp2.access_log().count("logout=get")
+
+    browser.open(rp1.logout)
+    browser.sign_out_at_provider_page()
+    browser.page.wait_for_url(f"{rp1.logged_out}*")
+    browser.shot("dang-xuat-ung-dung-1")
+    # The provider's logout page loaded the second application's front-channel URI in an
+    # iframe, with the session's iss and sid.
+    assert rp2.access_log().count("logout=get") > frontchannel_hits
+    assert browser.signed_out_of(rp2), browser.url
+    assert browser.signed_out_of(rp1), browser.url
+    browser.shot("ca-hai-da-dang-xuat")
+    assert open_clients(provider, person.address) == set()
+
+
+def test_sign_out_at_the_provider_ends_both(browser: Browser, provider: LiveProvider,
+                                            apps: Apps) -> None:
+    person = provider.ready_account()
+    sign_in_at_both(browser, apps, person)
+
+    browser.open(f"{provider.issuer}/sso/logout/")
+    browser.sign_out_at_provider_page()
+    browser.page.wait_for_load_state("load")
+    browser.shot("dang-xuat-tai-nha-cung-cap")
+    assert eventually(lambda: browser.signed_out_of(apps.backchannel)), browser.url
+    assert browser.signed_out_of(apps.frontchannel), browser.url
+    assert open_clients(provider, person.address) == set()
+
+
+def test_suspended_account_is_signed_out_of_both(browser: Browser, provider: LiveProvider,
+                                                 apps: Apps) -> None:
+    person = provider.ready_account()
+    sign_in_at_both(browser, apps, person)
+    browser.open(f"{apps.frontchannel.url}/protected/live/")
+    assert browser.shown()["email"] == person.address  # re-validation passes while active
+
+    provider.cli("account", "suspend", person.address, "--rule", "NB-7.2c",
+                 "--reason", "lộ mật khẩu")
+
+    # Back-channel: the outbox tells the first application.
+    assert eventually(lambda: browser.signed_out_of(apps.backchannel)), browser.url
+    # Front-channel only: the next re-validation (refresh grant) fails and ends it.
+    assert browser.signed_out_of(apps.frontchannel, "/protected/live/"), browser.url
+    assert browser.signed_out_of(apps.frontchannel), browser.url
+    browser.shot("tai-khoan-bi-dinh-chi")
+    assert open_clients(provider, person.address) == set()
+    # And the suspended person cannot sign in again.
+    browser.page.fill("#id_address", person.address)
+    browser.page.fill("#id_password", person.password)
+    with browser.page.expect_navigation():
+        browser.page.click("#signin")
+    assert browser.on_sign_in_page(), browser.url
+    browser.shot("dang-nhap-bi-tu-choi")
