@@ -160,9 +160,12 @@ def serve(bind: str, public_url: str, threads: int, worker: bool) -> None:
         start_thread()
     click.echo(_("Serving congvu on http://%(bind)s/ as %(url)s (Ctrl+C stops).") % {
         "bind": bind, "url": url})
+    proxy: dict[str, object] = {}
+    if issuer.is_secure(url):
+        # TLS ends at a reverse proxy on this machine, which says so in X-Forwarded-Proto.
+        proxy = {"trusted_proxy": "127.0.0.1", "trusted_proxy_headers": {"x-forwarded-proto"}}
     waitress_serve(application, host=host.strip("[]"), port=int(port), threads=threads,
-                   ident="congvu", trusted_proxy="127.0.0.1" if issuer.is_secure(url) else None,
-                   trusted_proxy_headers={"x-forwarded-proto"} if issuer.is_secure(url) else None)
+                   ident="congvu", **proxy)
 
 
 @click.command("worker")

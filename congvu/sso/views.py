@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import check_password
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -305,12 +306,14 @@ class AuthorizationView(dot.AuthorizationView):
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class TokenView(dot.TokenView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         _prepare()
         return super().dispatch(request, *args, **kwargs)
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class UserInfoView(dot.UserInfoView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         _prepare()
