@@ -187,7 +187,8 @@ def change_password(request: HttpRequest) -> HttpResponse:
     account, data = pending
     profile = deployment.deployment_profile()
     form = NewPasswordForm(request.POST or None)
-    reason = account.must_change_reason or profile.password.change_first_login_rule
+    reason = (account.must_change_reason or profile.password.change_first_login_rule
+              if account.must_change_password else profile.password.max_age_rule)
     ctx = {"form": form, "account": account, "profile": profile, "rule": reason,
            "expired": not account.must_change_password}
     if request.method == "POST" and form.is_valid():

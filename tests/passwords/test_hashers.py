@@ -24,7 +24,10 @@ def _params_text(cost: dict[str, int]) -> str:
 
 
 def test_settings_select_the_congvu_hasher() -> None:
-    assert settings.PASSWORD_HASHERS == ["congvu.accounts.hashers.Argon2idHasher"]
+    """Account passwords: Argon2id first (the default for every new hash); the only other
+    hasher is the one for random client secrets of SSO applications."""
+    assert settings.PASSWORD_HASHERS == ["congvu.accounts.hashers.Argon2idHasher",
+                                         "congvu.sso.hashers.ClientSecretHasher"]
     assert isinstance(django_hashers.get_hasher("default"), Argon2idHasher)
 
 
