@@ -13,7 +13,7 @@ import re
 import secrets
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pyotp
@@ -171,7 +171,7 @@ def test_an_account_that_may_not_sign_in_is_told_why_and_whom_to_contact(
 
 
 def test_nb_7_2a_sso_failures_count_together_with_imap_and_smtp(person: Any, nb: Any) -> None:
-    acct, otp = person
+    acct, _otp = person
     for _ in range(12):  # twelve wrong passwords over IMAP and SMTP...
         do_record_auth_failure(profile=nb, address=acct.address, now=timezone.now(),
                                remote="203.0.113.9", protocol="imap")
@@ -288,7 +288,7 @@ def test_client_registration_rules(nb: Any) -> None:
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
-    received: list[str] = []
+    received: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"])).decode()
