@@ -116,6 +116,16 @@ def _prepare_dirs(paths: WebmailPaths) -> None:
             link.symlink_to(target)
 
 
+def _check_reachable(paths: WebmailPaths) -> None:
+    """Apache's children (www-data) must traverse every folder above webmail/."""
+    for folder in [paths.home, *paths.home.parents]:
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            raise CongvuError(_("The web server's user %(user)s cannot reach %(dir)s: "
+                                "%(folder)s is not traversable (chmod o+x).") % {
+                "user": WEB_USER, "dir": paths.dir, "folder": folder})
+
+
 def _write_config(paths: WebmailPaths, text: str) -> None:
     tmp = paths.config_file.with_suffix(".tmp")
     tmp.write_text(text, "utf-8")
@@ -160,6 +170,7 @@ def up(profile: Profile, home: Path, *, port: int | None, listen: str | None,
             if public_url else ""
     mail = mail_endpoints(home)
     _prepare_dirs(paths)
+    _check_reachable(paths)
     build_root(paths)
     init_database(paths)
     _own_database(paths)

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,18 @@ def free_port() -> int:
 def new_password() -> str:
     """Meets every profile's policy and contains no part of any name."""
     return "Kx7#" + uuid.uuid4().hex[:10] + "Q!"
+
+
+def eventually(check: Callable[[], bool], seconds: float = 30) -> bool:
+    """``check()`` became true within ``seconds`` (for what the provider does a moment
+    later by design: the logout outbox, a key rotation reaching the serving process)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if check():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
 
 
 @dataclass
@@ -115,7 +127,8 @@ class LiveProvider:
         return proc.stdout
 
     def sessions(self, address: str) -> list[dict[str, Any]]:
-        return list(self.cli_json("sso", "sessions", address, "--json"))
+        """The open SSO sessions ``congvu sso sessions ADDRESS --json`` lists."""
+        return list(self.cli_json("sso", "sessions", address, "--json")["sessions"])
 
     def log(self) -> str:
         try:

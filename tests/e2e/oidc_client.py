@@ -9,6 +9,7 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -45,10 +46,13 @@ class _FormParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[Form] = []
+        self.refresh = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag == "form":
+        if tag == "meta" and a.get("http-equiv", "").lower() == "refresh":
+            self.refresh = a.get("content", "").partition("url=")[2].strip()
+        elif tag == "form":
             self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower(), {},
                                    set()))
         elif self.forms and tag in ("input", "button", "select", "textarea"):
@@ -63,6 +67,13 @@ def forms(html: str) -> list[Form]:
     parser = _FormParser()
     parser.feed(html)
     return parser.forms
+
+
+def meta_refresh(html: str) -> str:
+    """Where a ``<meta http-equiv="refresh">`` page sends the browser ("" if nowhere)."""
+    parser = _FormParser()
+    parser.feed(html)
+    return unescape(parser.refresh)
 
 
 def form_with(html: str, element_id: str) -> Form | None:

@@ -50,6 +50,16 @@ DirectoryIndex index.shtml index.html
 </Location>
 """
 
+#: ``/protected/live/`` re-validates the session with the provider on every request (a
+#: refresh grant, and a local sign-out when it fails), the way an application guards a
+#: sensitive page. A front-channel-only application learns of a suspension that way: no
+#: browser visits the provider's logout page to carry the front-channel iframe.
+_LIVE_CHECK = """
+<Location /protected/live/>
+    OIDCRefreshAccessTokenBeforeExpiry 31536000 logout_on_error
+</Location>
+"""
+
 _PROTECTED = """\
 <!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>{title}</title></head>
@@ -113,22 +123,26 @@ class RelyingParty:
     def frontchannel_logout_uri(self) -> str:
         return f"{self.redirect_uri}?logout=get"
 
-    def start(self, issuer: str, *, extra: str = "",
-              log_level: str = "warn auth_openidc:info") -> None:
+    @property
+    def live(self) -> str:
+        """The page that re-validates the session at every request."""
+        return f"{self.url}/protected/live/"
+
+    def start(self, issuer: str, *, log_level: str = "warn auth_openidc:info") -> None:
         """Render the site and start its Apache (congvu.webmail.apache)."""
         body = _OIDC.format(issuer=issuer, client_id=self.client_id,
                             client_secret=self.client_secret, url=self.url,
                             url_re=self.url.replace(".", r"\."), name=self.name,
                             passphrase=secrets.token_hex(24), root=self.root,
-                            log_level=log_level) + extra
+                            log_level=log_level) + _LIVE_CHECK
         docs = self.root / "htdocs"
-        (docs / "protected").mkdir(parents=True, exist_ok=True)
-        (docs / "protected" / "index.shtml").write_text(
-            _PROTECTED.format(title=self.title, logout_target=quote(self.logged_out, safe="")),
-            "utf-8")
+        page = _PROTECTED.format(title=self.title, logout_target=quote(self.logged_out, safe=""))
+        for folder in (docs / "protected", docs / "protected" / "live"):
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "index.shtml").write_text(page, "utf-8")
         (docs / "loggedout.html").write_text(_LOGGED_OUT.format(title=self.title), "utf-8")
         # Apache's children run as www-data and read htdocs/ (mkdtemp makes 0700 folders).
-        for path in (self.root, docs, docs / "protected"):
+        for path in (self.root, docs, docs / "protected", docs / "protected" / "live"):
             path.chmod(0o755)
         self.apache = ApacheInstance(self.root, self.port, MODULES, body)
         self.apache.start()

@@ -101,6 +101,7 @@ class congvu_sso extends rcube_plugin
             'sid' => isset($claims['sid']) ? (string) $claims['sid'] : null,
             'sub' => isset($claims['sub']) ? (string) $claims['sub'] : null,
             'checked' => time(),
+            'pre_login_id' => session_id(),
         ];
         return $data;
     }
@@ -109,6 +110,13 @@ class congvu_sso extends rcube_plugin
     public function login_after($args)
     {
         if ($this->pending !== null) {
+            // Roundcube keeps the pre-login session row (regenerate_id(false)), holding the
+            // user and the encrypted token: drop it, so a sign-out leaves nothing behind.
+            $old = $this->pending['pre_login_id'];
+            unset($this->pending['pre_login_id']);
+            if ($old && $old !== session_id()) {
+                $this->rc->session->destroy($old);
+            }
             $_SESSION['congvu_sso'] = $this->pending;
             $db = $this->rc->get_dbh();
             $db->query(
