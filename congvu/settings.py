@@ -142,6 +142,7 @@ OAUTH2_PROVIDER = {
                "email": "E-mail address", "offline_access": "Stay signed in (refresh)"},
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": True,  # per client: CongvuValidator.is_pkce_required
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only, as discovery says
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],  # http only for loopback (actions)
     "CLIENT_SECRET_HASHER": "congvu_client_sha256",
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(_sso.get("access_token_seconds", 600)),

@@ -42,6 +42,29 @@ def _prepare() -> None:
     oauth2_settings.OIDC_ISS_ENDPOINT = issuer.public_url()
 
 
+def _allow_client_redirects(response: HttpResponse) -> HttpResponse:
+    """A form posted here ends in a redirect to a registered client; CSP form-action
+    covers that whole redirect chain, so it lists the registered redirect origins."""
+    origins = set()
+    for uris in Application.objects.values_list("redirect_uris", flat=True):
+        for uri in uris.split():
+            parts = urlsplit(uri)
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    if origins:
+        response["Content-Security-Policy"] = _csp().replace(
+            "form-action 'self'", "form-action 'self' " + " ".join(sorted(origins)))
+    return response
+
+
+def _with_client_redirects(view: Any) -> Any:
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        return _allow_client_redirects(view(request))
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
 def _ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
@@ -131,6 +154,7 @@ def _pending(request: HttpRequest) -> tuple[Account, dict[str, Any]] | None:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@_with_client_redirects
 def sign_in(request: HttpRequest) -> HttpResponse:
     """The sign-in page: the only place a civil servant types their password."""
     profile = deployment.deployment_profile()
@@ -178,6 +202,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@_with_client_redirects
 def change_password(request: HttpRequest) -> HttpResponse:
     """The forced change at first sign-in, after a reset, or on expiry (NB-6.3, QN-5.3,
     NT-6.3c, KH-4.2, GL-6.2, NB-8.2a)."""
@@ -221,6 +246,7 @@ def _renew_expired(account: Account, new: str) -> None:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@_with_client_redirects
 def second_factor(request: HttpRequest) -> HttpResponse:
     pending = _pending(request)
     if pending is None:
@@ -247,6 +273,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@_with_client_redirects
 def enrol_second_factor(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: during a sign-in that requires one, or when signed in."""
     pending = _pending(request)

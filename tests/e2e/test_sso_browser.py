@@ -159,7 +159,7 @@ class Browser:
 @pytest.fixture
 def browser(chromium, provider: LiveProvider, artifacts: Path,
             request: pytest.FixtureRequest) -> Iterator[Browser]:
-    context = chromium.new_context(locale="vi-VN", bypass_csp=True)
+    context = chromium.new_context(locale="vi-VN")
     page = context.new_page()
     page.set_default_timeout(30_000)
     b = Browser(page, provider, artifacts, request.node.name)

@@ -170,7 +170,7 @@ def _sign_in_to_webmail(page: Any, webmail: Webmail, acc: Account, *,
         page.fill("#id_new_password2", new_password)
         page.click("#change")
     page.wait_for_url(f"{webmail.url}/**")
-    page.wait_for_selector("#messagelist")
+    page.wait_for_selector("#messagelist", state="attached")
 
 
 def test_webmail_status(webmail: Webmail) -> None:

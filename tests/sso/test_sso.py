@@ -449,3 +449,20 @@ def test_cli_registers_lists_and_removes_a_client_with_one_command(nb: Any, cli:
     assert bad.exit_code == 2 and "https" in bad.stderr
     assert cli("sso", "client", "remove", data["client_id"]).exit_code == 0
     assert cli("sso", "client", "list", "--json").json() == []
+
+
+def test_sign_in_form_may_end_in_a_redirect_to_a_registered_client(person: Any) -> None:
+    """CSP form-action covers the redirect chain after the sign-in POST (seen in Chromium)."""
+    client_app()
+    page = Client().get("/sso/login/")
+    assert "form-action 'self' http://127.0.0.1:9901" in page["Content-Security-Policy"]
+
+
+def test_plain_pkce_is_refused(person: Any) -> None:
+    acct, otp = person
+    client_id, _secret = client_app()
+    c = Client()
+    ready(c, acct, otp)
+    verifier, _challenge = pkce()
+    resp = authorize(c, client_id, verifier, code_challenge_method="plain")
+    assert "code=" not in resp.get("Location", "")
