@@ -237,10 +237,32 @@ def dovecot_queries() -> dict[str, str]:
         "token_password_query": (
             "SELECT address AS user, NULL AS password, 'Y' AS nopassword "
             "FROM accounts_account WHERE address = '%u' AND state = 'active'"),
+        # PostgreSQL only (see TOKENS_IN_SQL): the token itself (%w), checked as congvu's
+        # introspection endpoint does: issued to this active account, not expired, not
+        # revoked (revoked and ended-session tokens are deleted by the provider).
+        "token_sql_query": (
+            "SELECT a.address AS user, NULL AS password, 'Y' AS nopassword "
+            "FROM accounts_account a WHERE a.address = '%u' AND a.state = 'active' "
+            "AND EXISTS (SELECT 1 FROM oauth2_provider_accesstoken t "
+            "WHERE t.user_id = a.id AND t.expires > CURRENT_TIMESTAMP "
+            "AND t.token_checksum = encode(sha256(convert_to('%w', 'UTF8')), 'hex'))"),
         "iterate_query": (
             "SELECT a.address AS user FROM accounts_account a JOIN accounts_mailbox m "
             f"ON m.account_id = a.id WHERE a.state IN {RECEIVING}"),
     }
+
+
+def tokens_in_sql(db: dict[str, Any]) -> bool:
+    """Whether Dovecot checks OAuth tokens with SQL instead of the oauth2 passdb.
+
+    Debian 12's Dovecot 2.3.19 aborts its auth process when the oauth2 passdb (an HTTP
+    client) and the pgsql driver live in it together ("Panic: file http-client.c: line
+    646 (http_client_context_close): assertion failed: (cctx->clients_list == NULL)",
+    dovecot/core pull request 200). SQLite lookups run in auth-worker processes, so
+    SQLite deployments use the oauth2 passdb and congvu's introspection endpoint;
+    PostgreSQL deployments look the token's checksum up in the provider's table, with
+    the same conditions the introspection endpoint applies."""
+    return bool(db["driver"] == "pgsql")
 
 
 def message_size_limit(profile: Profile) -> int:
@@ -264,6 +286,7 @@ def render(profile: Profile, paths: MailPaths, options: MailOptions,
         "instance": "congvu-" + hashlib.sha256(str(paths.home).encode()).hexdigest()[:8],
         "nonce": options.nonce or secrets.token_hex(16),
         "message_size_limit": message_size_limit(profile),
+        "tokens_in_sql": tokens_in_sql(db),
         "oauth2": {"client_id": oauth2.client_id,
                    "introspection_url": oauth2.url_with_credentials,
                    "username_attribute": oauth2.username_attribute,
@@ -290,8 +313,11 @@ def render(profile: Profile, paths: MailPaths, options: MailOptions,
     token_sql = paths.dovecot_dir / "dovecot-sql-token.conf.ext"
     if oauth2:
         write(token_sql, "mail/dovecot/dovecot-sql-token.conf.ext")
-        write(oauth2_file, "mail/dovecot/dovecot-oauth2.conf.ext")
-        oauth2_file.chmod(0o600)  # the client secret; read by Dovecot's auth as root
+        if tokens_in_sql(db):
+            oauth2_file.unlink(missing_ok=True)
+        else:
+            write(oauth2_file, "mail/dovecot/dovecot-oauth2.conf.ext")
+            oauth2_file.chmod(0o600)  # the client secret; read by Dovecot's auth as root
     else:
         oauth2_file.unlink(missing_ok=True)
         token_sql.unlink(missing_ok=True)

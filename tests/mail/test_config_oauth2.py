@@ -81,3 +81,25 @@ def test_dovecot_accepts_the_configuration(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "mechanisms = xoauth2 oauthbearer" in out.stdout
+
+
+def test_postgresql_checks_tokens_in_sql(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dovecot 2.3.19's auth process aborts with the oauth2 passdb and pgsql together:
+    on PostgreSQL the token's checksum is looked up instead (same rules as introspection)."""
+    import congvu.mail.config as config
+
+    monkeypatch.setattr(config, "database", lambda: {
+        "driver": "pgsql", "host": "127.0.0.1", "port": 5432, "user": "postgres",
+        "password": "", "name": "congvu"})
+    paths = _render(tmp_path, OAUTH2)
+    conf = paths.dovecot_conf.read_text()
+    assert "auth_mechanisms = plain login xoauth2 oauthbearer" in conf
+    assert "driver = oauth2" not in conf
+    assert not (paths.dovecot_dir / "dovecot-oauth2.conf.ext").exists()
+    token = conf.split("passdb {")[2]
+    assert "driver = sql" in token and "mechanisms = xoauth2 oauthbearer" in token
+    query = (paths.dovecot_dir / "dovecot-sql-token.conf.ext").read_text()
+    assert "driver = pgsql" in query
+    assert "encode(sha256(convert_to('%w', 'UTF8')), 'hex')" in query
+    assert "t.expires > CURRENT_TIMESTAMP" in query and "a.state = 'active'" in query
