@@ -123,10 +123,10 @@ class CongvuValidator(OAuth2Validator):
         if session is None:
             return
         access = AccessToken.objects.filter(
-            token_checksum=_checksum(token["access_token"])).first()
-        refresh = (RefreshToken.objects.filter(token_checksum=_checksum(token["refresh_token"]),
-                                               revoked__isnull=True).first()
-                   if token.get("refresh_token") else None)
+            token_checksum=token_checksum(token["access_token"])).first()
+        refresh = (RefreshToken.objects.filter(
+            token_checksum=token_checksum(token["refresh_token"]), revoked__isnull=True).first()
+            if token.get("refresh_token") else None)
         if access is not None and not TokenSession.objects.filter(access_token=access).exists():
             TokenSession.objects.create(session=session, access_token=access)
         if refresh is not None and not TokenSession.objects.filter(
@@ -135,13 +135,13 @@ class CongvuValidator(OAuth2Validator):
         now = timezone.now()
         note_client(session.id, request.client, now)
         if request.grant_type == "authorization_code" and getattr(request, "code", None):
-            RedeemedCode.objects.create(checksum=_checksum(request.code), access_token=access,
+            RedeemedCode.objects.create(checksum=token_checksum(request.code), access_token=access,
                                         refresh_token=refresh, created_at=now)
 
     @staticmethod
     def _revoke_replayed(code: str) -> None:
         """RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for."""
-        used = RedeemedCode.objects.filter(checksum=_checksum(code)).first()
+        used = RedeemedCode.objects.filter(checksum=token_checksum(code)).first()
         if used is None:
             return
         if used.refresh_token_id:
@@ -160,8 +160,9 @@ class CongvuValidator(OAuth2Validator):
         return claims, expires
 
 
-def _checksum(value: str) -> str:
+def token_checksum(value: str) -> str:
+    """How django-oauth-toolkit finds a token (its ``token_checksum`` column)."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-__all__ = ["CongvuValidator", "Grant", "claims_of"]
+__all__ = ["CongvuValidator", "Grant", "claims_of", "token_checksum"]

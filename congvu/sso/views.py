@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -31,6 +32,7 @@ from congvu.mail.actions import do_record_auth_failure, do_record_auth_success
 from congvu.sso import actions, issuer, keys, throttle, totp
 from congvu.sso.forms import CodeForm, NewPasswordForm, SignInForm
 from congvu.sso.models import ClientSettings, SsoSession
+from congvu.sso.validator import token_checksum
 
 PENDING = "sso_pending"
 SID = "sso_sid"
@@ -386,8 +388,6 @@ class DiscoveryView(dot.ConnectDiscoveryInfoView):
 
 
 def _json(response: HttpResponse) -> dict[str, Any]:
-    import json
-
     return dict(json.loads(response.content))
 
 
@@ -429,10 +429,8 @@ def introspect(request: HttpRequest) -> HttpResponse:
     inactive = JsonResponse({"active": False})
     if not token:
         return inactive
-    import hashlib
-
     access = (AccessToken.objects.select_related("user", "application")
-              .filter(token_checksum=hashlib.sha256(token.encode()).hexdigest()).first())
+              .filter(token_checksum=token_checksum(token)).first())
     if access is None or access.is_expired() or access.user is None \
             or not access.user.is_active:
         return inactive
