@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.utils.translation import gettext_noop
 
 from congvu import deployment
 
@@ -138,8 +139,11 @@ LOGIN_URL = "/sso/login/"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OAUTH2_VALIDATOR_CLASS": "congvu.sso.validator.CongvuValidator",
-    "SCOPES": {"openid": "OpenID Connect", "profile": "Name, agency, position, roles",
-               "email": "E-mail address", "offline_access": "Stay signed in (refresh)"},
+    # Marked for translation; authorize.html translates them when it shows them.
+    "SCOPES": {"openid": gettext_noop("Your identity (OpenID Connect)"),
+               "profile": gettext_noop("Name, agency, position, roles"),
+               "email": gettext_noop("E-mail address"),
+               "offline_access": gettext_noop("Stay signed in (refresh)")},
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": True,  # per client: CongvuValidator.is_pkce_required
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only, as discovery says

@@ -112,10 +112,3 @@ def fresh_home(tmp_path: Path) -> Iterator[dict[str, str]]:
         admin = base.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-# Work in progress (issue 5): the browser end-to-end modules (two Apache relying parties
-# with mod_auth_openidc, Roundcube) and the webmail tests are still being finished; they
-# run only with CONGVU_E2E_WIP=1 until a session has seen them pass from a fresh clone.
-collect_ignore_glob = [] if os.environ.get("CONGVU_E2E_WIP") else [
-    "e2e/*", "webmail/*", "mail/test_config_oauth2.py"]

@@ -63,10 +63,43 @@ def list_(as_json: bool) -> None:
         emit_json([{"abbr": a.abbr, "name": a.name, "kind": a.kind, "depth": depth,
                     "parent": a.parent.account_name if a.parent else None,
                     "account_name": a.account_name,
-                    "address": f"{a.account_name}@{profile.mail.domain}"} for depth, a in rows])
+                    "address": f"{a.account_name}@{profile.mail.domain}",
+                    "require_second_factor": a.require_second_factor} for depth, a in rows])
         return
     for depth, a in rows:
         click.echo(f"{'  ' * depth}{a.account_name:<24} {a.kind:<14} {a.name}")
+
+
+@org.command("set")
+@click.argument("agency_ref", metavar="AGENCY")
+@click.option("--require-second-factor/--no-require-second-factor", "second_factor",
+              default=None, help="Ask this agency's people (and its units') for a TOTP code "
+                                 "at single sign-on.")
+@now_option
+@json_option
+@lang_option
+def set_(agency_ref: str, second_factor: bool | None, now_text: str | None,
+         as_json: bool) -> None:
+    """Change an agency's settings."""
+    from congvu.directory.actions import do_set_second_factor_requirement
+    from congvu.errors import CongvuError
+
+    if second_factor is None:
+        raise CongvuError(_("Nothing to change: give --require-second-factor or "
+                            "--no-require-second-factor."))
+    profile = current_profile()
+    agency = do_set_second_factor_requirement(
+        actor=cli_operator(), ref=agency_ref, required=second_factor,
+        now=resolve_now(profile, now_text))
+    if as_json:
+        emit_json({"account_name": agency.account_name,
+                   "require_second_factor": agency.require_second_factor})
+    elif agency.require_second_factor:
+        click.echo(_("%(agency)s: a second factor is now required at sign-in.") % {
+            "agency": agency.name})
+    else:
+        click.echo(_("%(agency)s: a second factor is no longer required.") % {
+            "agency": agency.name})
 
 
 def register(cli: click.Group) -> None:

@@ -21,8 +21,9 @@ def client() -> None:
 
 @client.command("add")
 @click.option("--name", required=True, help="The application's name, shown to users.")
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True,
-              help="Exact redirect URI (repeatable); http:// only for loopback.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True,
+              help="Exact redirect URI (repeatable); http:// only for loopback. Required "
+                   "unless --resource-server.")
 @click.option("--post-logout-uri", "post_logout_uris", multiple=True,
               help="Where to return after sign-out (repeatable).")
 @click.option("--backchannel-logout-uri", default="",
@@ -33,11 +34,13 @@ def client() -> None:
               "province's own applications).")
 @click.option("--no-pkce", is_flag=True, help="Allow the code flow without PKCE (only for "
               "applications that cannot send it).")
+@click.option("--resource-server", is_flag=True, help="A service that checks access tokens "
+              "at the introspection endpoint (e.g. an IMAP server); it signs nobody in.")
 @json_option
 @lang_option
 def add(name: str, redirect_uris: tuple[str, ...], post_logout_uris: tuple[str, ...],
         backchannel_logout_uri: str, frontchannel_logout_uri: str, consent: bool,
-        no_pkce: bool, as_json: bool) -> None:
+        no_pkce: bool, resource_server: bool, as_json: bool) -> None:
     """Register an application; its client secret is printed only now."""
     from congvu.actors import cli_operator
     from congvu.clock import now
@@ -47,7 +50,7 @@ def add(name: str, redirect_uris: tuple[str, ...], post_logout_uris: tuple[str, 
         actor=cli_operator(), name=name, redirect_uris=list(redirect_uris),
         post_logout_uris=list(post_logout_uris), backchannel_logout_uri=backchannel_logout_uri,
         frontchannel_logout_uri=frontchannel_logout_uri, consent=consent,
-        require_pkce=not no_pkce, now=now())
+        require_pkce=not no_pkce, resource_server=resource_server, now=now())
     data = {**client_json(client_by_ref(client_id)), "client_secret": secret}
     if as_json:
         emit_json(data)

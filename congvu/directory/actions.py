@@ -71,3 +71,19 @@ def do_add_agency(
                data={"abbr": short, "name": clean_name, "kind": chosen,
                      "parent": parent_agency.account_name if parent_agency else None})
     return agency
+
+
+def do_set_second_factor_requirement(*, actor: Actor, ref: str, required: bool,
+                                     now: dt.datetime) -> Agency:
+    """Require (or stop requiring) a second factor at SSO sign-in for every account of an
+    agency and of its units (issue 5). Operators only: it changes how people sign in."""
+    if actor.kind != "operator":
+        raise CongvuError(_("Only an operator changes an agency's sign-in requirements."))
+    with transaction.atomic():
+        agency = agency_by_ref(ref)
+        if agency.require_second_factor != required:
+            agency.require_second_factor = required
+            agency.save(update_fields=["require_second_factor"])
+            record(actor=actor, action="agency.require_second_factor", at=now,
+                   target=agency.account_name, data={"required": required})
+    return agency

@@ -162,3 +162,23 @@ class RedeemedCode(models.Model):
 
     def __str__(self) -> str:
         return self.checksum
+
+
+class SignInFailure(models.Model):
+    """A failed sign-in, counted for throttling per client IP and per account. In the
+    database so every server process sees the same count and a restart forgets nothing."""
+
+    class Kind(models.TextChoices):
+        IP = "ip"
+        ACCOUNT = "acct"
+
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    key = models.CharField(max_length=320)
+    at = models.FloatField(help_text="Unix time of the failure.")
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "key", "at"], name="sso_failure_lookup"),
+                   models.Index(fields=["at"], name="sso_failure_age")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"

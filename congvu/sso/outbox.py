@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from congvu.actors import Actor
 from congvu.audit.actions import record
+from congvu.sso import throttle
 from congvu.sso.actions import do_expire_sessions, logout_token
 from congvu.sso.models import LogoutDelivery
 
@@ -92,10 +93,13 @@ def deliver_due(*, now: dt.datetime, limit: int = 50) -> int:
 
 
 def run_once(now: dt.datetime | None = None) -> tuple[int, int]:
-    """One round: end expired sessions, then deliver. Returns (expired, delivered)."""
+    """One round: end expired sessions, then deliver; forget stale sign-in failures.
+    Returns (expired, delivered)."""
     now = now or timezone.now()
     expired = do_expire_sessions(now=now)
-    return expired, deliver_due(now=now)
+    delivered = deliver_due(now=now)
+    throttle.forget_old(now.timestamp())
+    return expired, delivered
 
 
 def run_forever(stop: threading.Event, interval: float = 1.0) -> None:

@@ -103,18 +103,9 @@ def legacy_app(provider: LiveProvider) -> Client:
 @pytest.fixture(scope="module")
 def resource_server(provider: LiveProvider) -> Client:
     """A client allowed to introspect (like the mail plane's Dovecot)."""
-    if "--resource-server" in provider.cli("sso", "client", "add", "--help").stdout:
-        made = provider.cli_json("sso", "client", "add", "--name", "Máy chủ tài nguyên",
-                                 "--resource-server", "--json")
-    else:  # Python API only
-        made = json.loads(provider.django(
-            "import json; from django.utils import timezone\n"
-            "from congvu.actors import Actor\n"
-            "from congvu.sso.actions import do_add_client\n"
-            "cid, secret = do_add_client(actor=Actor(kind='system', label='system:test'), "
-            "name='Máy chủ tài nguyên', redirect_uris=[], resource_server=True, "
-            "now=timezone.now())\n"
-            "print(json.dumps({'client_id': cid, 'client_secret': secret}))"))
+    made = provider.cli_json("sso", "client", "add", "--name", "Máy chủ tài nguyên",
+                             "--resource-server", "--json")
+    assert made["resource_server"] is True
     return Client(made["client_id"], made["client_secret"], "")
 
 

@@ -24,6 +24,16 @@ OAUTH2 = OAuth2Introspection(introspection_url="http://127.0.0.1:8000/sso/intros
                              client_id="mail-id", client_secret="s/cr:t")
 
 
+@pytest.fixture(autouse=True)
+def _sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded default (SQLite) unless a test says otherwise, whatever database the
+    suite itself runs on: the configuration differs per driver."""
+    import congvu.mail.config as config
+
+    monkeypatch.setattr(config, "database", lambda: {
+        "driver": "sqlite", "path": str(tmp_path / "congvu.sqlite3")})
+
+
 def _render(tmp_path: Path, oauth2: OAuth2Introspection | None) -> MailPaths:
     paths = MailPaths(tmp_path)
     options = MailOptions(ports=fill_internal_ports(MailPorts(2525, 2587, 2143)),

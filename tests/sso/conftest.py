@@ -10,7 +10,7 @@ from congvu.sso import keys
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle_and_keys() -> Iterator[None]:
-    """Each test starts with no remembered failures and re-reads keys from its database."""
+    """Each test starts with an empty cache and re-reads keys from its database."""
     cache.clear()
     keys.forget()
     yield

@@ -199,6 +199,23 @@ def test_throttling_per_account_stops_guessing_before_the_password_is_checked(
     assert sign_in(c, acct.address, otp).status_code == 429  # even the right one waits
 
 
+def test_throttling_per_ip_is_shared_by_every_server_process(person: Any) -> None:
+    """Failures live in the database: what one process counted, every other one sees."""
+    import time
+
+    from congvu.sso import throttle
+    from congvu.sso.models import SignInFailure
+
+    acct, otp = person
+    for i in range(throttle.PER_IP[0]):
+        throttle.note_failure("127.0.0.1", f"other{i}@example.vn")
+    assert sign_in(Client(), acct.address, otp).status_code == 429
+    assert throttle.wait_seconds("127.0.0.2", acct.address) == 0  # another IP may try
+    # The worker forgets failures older than every window.
+    assert throttle.forget_old(time.time() + throttle.PER_IP[1] + 1) == 2 * throttle.PER_IP[0]
+    assert not SignInFailure.objects.exists()
+
+
 def test_next_never_leaves_the_provider(person: Any) -> None:
     acct, otp = person
     c = Client()
@@ -409,13 +426,28 @@ def test_totp_is_required_for_operators_and_a_code_is_accepted_once(nb: Any) -> 
     assert SsoSession.objects.filter(account=op, ended_at__isnull=True).count() == 1
 
 
-def test_an_agency_can_require_a_second_factor(person: Any) -> None:
+def test_an_agency_can_require_a_second_factor(person: Any, cli: Any) -> None:
     acct, otp = person
-    acct.agency.require_second_factor = True
-    acct.agency.save()
+    agency = acct.agency.account_name
+    made = cli("org", "set", agency, "--require-second-factor", "--json")
+    assert made.exit_code == 0, made.stderr
+    assert made.json() == {"account_name": agency, "require_second_factor": True}
+    assert AuditEvent.objects.filter(action="agency.require_second_factor",
+                                     target=agency).exists()
     c = Client()
     sign_in(c, acct.address, otp)
     assert change(c)["Location"] == "/sso/totp/enrol/"
+    assert cli("org", "set", agency).exit_code == 2  # nothing to change is an error
+
+
+def test_only_an_operator_changes_the_second_factor_requirement(person: Any) -> None:
+    from congvu.directory.actions import do_set_second_factor_requirement
+
+    acct, _otp = person
+    contact = Actor(kind="agency-it", label="it@x", agency_ids=frozenset({acct.agency_id}))
+    with pytest.raises(CongvuError):
+        do_set_second_factor_requirement(actor=contact, ref=acct.agency.account_name,
+                                         required=False, now=timezone.now())
 
 
 def test_rotate_keys_keeps_old_tokens_verifiable_and_signs_with_the_new_key(
@@ -449,6 +481,9 @@ def test_cli_registers_lists_and_removes_a_client_with_one_command(nb: Any, cli:
     assert bad.exit_code == 2 and "https" in bad.stderr
     assert cli("sso", "client", "remove", data["client_id"]).exit_code == 0
     assert cli("sso", "client", "list", "--json").json() == []
+    assert cli("sso", "client", "add", "--name", "Y").exit_code == 2  # no redirect URI
+    imap = cli("sso", "client", "add", "--name", "IMAP", "--resource-server", "--json").json()
+    assert imap["resource_server"] is True and imap["redirect_uris"] == []
 
 
 def test_sign_in_form_may_end_in_a_redirect_to_a_registered_client(person: Any) -> None:
