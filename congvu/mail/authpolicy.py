@@ -6,7 +6,7 @@ before authentication and to ``<url>?command=report`` after it, the report carry
 when configured, ``fail_type`` (``credentials``, ``account``, ``expired``, ``disabled``,
 ``policy``, ``internal``...). The object's other keys are those of
 ``auth_policy_request_attributes``; congvu's configuration sends ``login``, ``remote``,
-``protocol`` and ``session_id``.
+``protocol``, ``session_id`` and ``mech``.
 
 - ``allow``: always ``{"status": 0}``; the passdb itself refuses accounts that are not
   active, and refusing here would only add a second place that decides.
@@ -20,6 +20,10 @@ when configured, ``fail_type`` (``credentials``, ``account``, ``expired``, ``dis
   (or with the 2.3 placeholder ``UNSUPPORTED_VARIABLE_fail_type``) counts as a wrong
   password when the login names an existing account. With a ``fail_type``, only
   ``credentials`` counts.
+- A refused OAuth access token (``mech`` XOAUTH2 or OAUTHBEARER, issue 5) is not a
+  password guess: webmail retries with a token that has just expired or been revoked,
+  and that must not suspend anyone. The password behind a token is typed only at the
+  SSO sign-in page, which counts its own failures.
 
 The HTTP/1.1 server is deliberately small: ``Content-Length`` bodies up to 64 kB,
 keep-alive, ``Expect: 100-continue``; anything else is answered 400 (or 405, 411, 413,
@@ -67,6 +71,8 @@ IDLE_TIMEOUT = 60.0
 REQUEST_TIMEOUT = 10.0
 
 ACCEPT: dict[str, Any] = {"status": 0, "msg": ""}
+#: SASL mechanisms that carry an OAuth access token, not a password.
+TOKEN_MECHANISMS = frozenset({"xoauth2", "oauthbearer"})
 #: Dovecot's ``fail_type`` values (2.4+); only ``credentials`` is a wrong password.
 FAIL_TYPES = frozenset(
     {"credentials", "account", "expired", "disabled", "policy", "client", "internal"})
@@ -106,6 +112,8 @@ def classify_report(report: dict[str, Any]) -> Outcome | None:
         return "success"
     if _flag(report.get("policy_reject")):
         return None
+    if _text(report.get("mech")).lower() in TOKEN_MECHANISMS:
+        return None  # a stale token, not a guessed password (module docstring)
     fail_type = report.get("fail_type")
     if (not isinstance(fail_type, str) or not fail_type
             or fail_type.startswith("UNSUPPORTED_VARIABLE")):

@@ -299,6 +299,11 @@ def test_garbage_foreign_and_revoked_tokens_are_refused(webmail: Webmail,
         payload = f"user={acc.address}\x01auth=Bearer {token}\x01\x01"
         with pytest.raises(smtplib.SMTPAuthenticationError):
             s.auth("XOAUTH2", lambda challenge=None: "" if challenge else payload)
+    # NB-7.2a counts wrong passwords; a refused token is not one.
+    counts = webmail.provider.django(
+        "from congvu.accounts.models import Account\n"
+        f"print(Account.objects.get(address={acc.address!r}).failed_logins)")
+    assert counts.strip() == "0"
 
 
 def test_webmail_down_and_up_again(webmail: Webmail) -> None:

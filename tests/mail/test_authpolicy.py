@@ -224,6 +224,14 @@ def test_classify_report_follows_dovecot() -> None:
     assert classify_report({}) is None
 
 
+@pytest.mark.parametrize("mech", ["XOAUTH2", "OAUTHBEARER", "xoauth2"])
+def test_nb_7_2a_a_refused_access_token_is_not_a_wrong_password(mech: str) -> None:
+    """Webmail retries with a token that just expired: no one is suspended for that."""
+    assert classify_report({**FAILURE, "mech": mech}) is None
+    assert classify_report({**FAILURE, "mech": "PLAIN"}) == "failure"
+    assert classify_report({**SUCCESS, "mech": mech}) == "success"
+
+
 def test_a_database_failure_still_answers_status_0(caplog: pytest.LogCaptureFixture) -> None:
     rec = Recorder()
     rec.broken = True
