@@ -177,3 +177,23 @@ def totp_reset(address: str) -> None:
 
 def register(cli: click.Group) -> None:
     cli.add_command(sso)
+
+
+@sso.command("passkey-reset")
+@click.argument("address")
+@json_option
+@lang_option
+def passkey_reset(address: str, as_json: bool) -> None:
+    """Remove every passkey of a person (a lost key or phone); they register again."""
+    from congvu.accounts.selectors import account_by_address
+    from congvu.actors import cli_operator
+    from congvu.clock import now
+    from congvu.sso.passkeys import do_reset
+
+    account = account_by_address(current_profile(), address)
+    names = do_reset(actor=cli_operator(), account=account, now=now())
+    if as_json:
+        emit_json({"address": account.address, "removed": names})
+    else:
+        click.echo(_("Removed %(n)d passkey(s) of %(address)s: %(names)s") % {
+            "n": len(names), "address": account.address, "names": ", ".join(names)})

@@ -182,3 +182,31 @@ class SignInFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key}"
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential (a security key, a phone, a laptop's built-in authenticator)
+    registered by the account holder as a second factor."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="passkeys")
+    #: The holder's own label ("Khoá USB", "Điện thoại").
+    name = models.CharField(max_length=64)
+    #: The credential ID, base64url without padding (at most 1023 bytes, WebAuthn §5.1).
+    credential_id = models.CharField(max_length=1400, unique=True)
+    #: The COSE public key from the attested credential data.
+    public_key = models.BinaryField()
+    #: The authenticator's signature counter: a counter that goes backwards is refused.
+    sign_count = models.BigIntegerField(default=0)
+    aaguid = models.CharField(max_length=36, blank=True)
+    transports = models.JSONField(default=list, blank=True)
+    backed_up = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["account", "name"],
+                                               name="sso_passkey_name_once")]
+
+    def __str__(self) -> str:
+        return f"passkey:{self.account_id}:{self.name}"

@@ -29,7 +29,7 @@ from congvu.accounts.actions import PasswordRejected, do_set_password_at_sign_in
 from congvu.accounts.models import Account, AccountState
 from congvu.errors import CongvuError
 from congvu.mail.actions import do_record_auth_failure, do_record_auth_success
-from congvu.sso import actions, issuer, keys, throttle, totp
+from congvu.sso import actions, issuer, keys, passkeys, throttle, totp
 from congvu.sso.forms import CodeForm, NewPasswordForm, SignInForm
 from congvu.sso.models import ClientSettings, SsoSession
 from congvu.sso.validator import token_checksum
@@ -108,14 +108,22 @@ def _password_expired(account: Account, now: dt.datetime) -> bool:
 
 
 def _next_stage(account: Account, now: dt.datetime, *, totp_done: bool) -> str:
+    """What the sign-in still needs. ``totp_done``: a second factor (an authenticator
+    code or a passkey) was given in this sign-in."""
     if account.must_change_password or _password_expired(account, now):
         return "password"
-    if not totp_done and (totp.enrolled(account) or totp.required_for(account)):
-        return "totp" if totp.enrolled(account) else "enrol"
+    if not totp_done:
+        if totp.enrolled(account):
+            return "totp"  # the code page also offers the passkeys, if any
+        if passkeys.has_passkey(account):
+            return "passkey"
+        if totp.required_for(account):
+            return "enrol"
     return ""
 
 
-_STAGE_URLS = {"password": "/sso/password/", "totp": "/sso/totp/", "enrol": "/sso/totp/enrol/"}
+_STAGE_URLS = {"password": "/sso/password/", "totp": "/sso/totp/", "enrol": "/sso/totp/enrol/",
+               "passkey": "/sso/passkey/"}
 
 
 def _advance(request: HttpRequest, account: Account, next_url: str, *,
@@ -254,8 +262,12 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if pending is None:
         return redirect("/sso/login/")
     account, data = pending
+    if not totp.enrolled(account) and passkeys.has_passkey(account):
+        return redirect(_STAGE_URLS["passkey"])
     form = CodeForm(request.POST or None)
-    ctx: dict[str, Any] = {"form": form, "account": account}
+    ctx: dict[str, Any] = {"form": form, "account": account,
+                           "passkeys": passkeys.has_passkey(account),
+                           "passkeys_available": passkeys.available()}
     if request.method == "POST" and form.is_valid():
         now = timezone.now()
         ip = _ip(request)
@@ -281,6 +293,11 @@ def enrol_second_factor(request: HttpRequest) -> HttpResponse:
     pending = _pending(request)
     if pending is not None:
         account, data = pending
+        stage = _next_stage(account, timezone.now(), totp_done=bool(data.get("totp")))
+        if stage != "enrol":
+            # A password alone never reaches an enrolment (nor an enrolled secret) when
+            # the account already has a second factor: that one is asked instead.
+            return redirect(_STAGE_URLS.get(stage, "/sso/login/"))
     elif request.user.is_authenticated:
         account, data = request.user, {}
     else:
@@ -292,7 +309,10 @@ def enrol_second_factor(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     ctx: dict[str, Any] = {"form": form, "account": account, "secret": sf.secret,
                            "qr": totp.qr_svg_data_uri(uri),
-                           "required": totp.required_for(account)}
+                           "required": totp.required_for(account),
+                           "passkeys_available": passkeys.available(),
+                           "passkeys_unavailable": "" if passkeys.available()
+                           else passkeys.unavailable_message()}
     if request.method == "POST" and form.is_valid():
         try:
             totp.do_confirm_enrolment(account=account, code=form.cleaned_data["code"], now=now)
@@ -305,18 +325,164 @@ def enrol_second_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "sso/totp_enrol.html", ctx)
 
 
+# --- passkeys (WebAuthn) -----------------------------------------------------------
+
+
+def _passkey_holder(request: HttpRequest) -> tuple[Account, dict[str, Any] | None] | None:
+    """Who may register a passkey here: a sign-in waiting for its first second factor
+    (the enrolment stage, with its pending data), or the signed-in holder (None)."""
+    pending = _pending(request)
+    if pending is not None:
+        account, data = pending
+        stage = _next_stage(account, timezone.now(), totp_done=bool(data.get("totp")))
+        return (account, data) if stage == "enrol" else None
+    if request.user.is_authenticated:
+        return request.user, None
+    return None
+
+
+def _passkey_ctx(account: Account) -> dict[str, Any]:
+    return {"account": account, "passkeys_available": passkeys.available(),
+            "passkeys_unavailable": "" if passkeys.available()
+            else passkeys.unavailable_message()}
+
+
+def _options(build: Any) -> JsonResponse:
+    """The options for the browser's WebAuthn call, or a message to show."""
+    try:
+        return JsonResponse({"publicKey": build()})
+    except CongvuError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+
+
+@never_cache
+@require_http_methods(["POST"])
+def passkey_add_options(request: HttpRequest) -> JsonResponse:
+    holder = _passkey_holder(request)
+    if holder is None:
+        return JsonResponse({"error": _("Your sign-in has expired: sign in again.")}, status=403)
+    account = holder[0]
+    return _options(lambda: passkeys.registration_options(request.session, account,
+                                                          timezone.now()))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@_with_client_redirects
+def passkey_add(request: HttpRequest) -> HttpResponse:
+    """Register a passkey, from the account page or during a sign-in that requires a
+    second factor. The browser's answer (JSON) arrives in the ``credential`` field."""
+    holder = _passkey_holder(request)
+    if holder is None:
+        return redirect("/sso/login/?next=/sso/passkeys/add/")
+    account, data = holder
+    ctx = {**_passkey_ctx(account), "required": data is not None}
+    if request.method == "POST":
+        now = timezone.now()
+        name = request.POST.get("name", "")
+        try:
+            challenge = passkeys.take_challenge(request.session, purpose=passkeys.REGISTER,
+                                                account=account, now=now)
+            passkeys.do_register(actor=actions.self_actor(account), account=account,
+                                 name=name, credential=request.POST.get("credential", ""),
+                                 challenge=challenge, now=now)
+        except CongvuError as exc:
+            ctx.update(error=str(exc), name=name)
+            return render(request, "sso/passkey_add.html", ctx, status=400)
+        if data is not None:
+            return _advance(request, account, data["next"], totp_done=True)
+        return redirect("/sso/#passkeys")
+    return render(request, "sso/passkey_add.html", ctx)
+
+
+@never_cache
+@require_http_methods(["POST"])
+def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("/sso/login/?next=/sso/")
+    account: Account = request.user
+    try:
+        passkeys.do_remove(actor=actions.self_actor(account), account=account,
+                           passkey_id=passkey_id, now=timezone.now())
+    except CongvuError as exc:
+        return _home(request, account, error=str(exc), status=400)
+    return redirect("/sso/#passkeys")
+
+
+@never_cache
+@require_http_methods(["POST"])
+def passkey_options(request: HttpRequest) -> JsonResponse:
+    pending = _pending(request)
+    if pending is None:
+        return JsonResponse({"error": _("Your sign-in has expired: sign in again.")}, status=403)
+    account = pending[0]
+    return _options(lambda: passkeys.authentication_options(request.session, account,
+                                                            timezone.now()))
+
+
+def _second_factor_failed(account: Account, now: dt.datetime, ip: str,
+                          protocol: str) -> None:
+    """Counted like a wrong password (throttle, NB-7.2a) and audited."""
+    throttle.note_failure(ip, account.address)
+    do_record_auth_failure(profile=deployment.deployment_profile(), address=account.address,
+                           now=now, remote=ip, protocol=protocol)
+    actions.record_failure(account=account, now=now, remote=ip, second_factor=True)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@_with_client_redirects
+def passkey_sign_in(request: HttpRequest) -> HttpResponse:
+    """The second factor with a passkey, after the password."""
+    pending = _pending(request)
+    if pending is None:
+        return redirect("/sso/login/")
+    account, data = pending
+    if not passkeys.has_passkey(account):  # reset by an operator meanwhile
+        stage = _next_stage(account, timezone.now(), totp_done=bool(data.get("totp")))
+        return redirect(_STAGE_URLS.get(stage, "/sso/login/"))
+    ctx = {**_passkey_ctx(account), "totp": totp.enrolled(account) is not None}
+    if request.method != "POST":
+        return render(request, "sso/passkey.html", ctx)
+    now = timezone.now()
+    ip = _ip(request)
+    if throttle.wait_seconds(ip, account.address):
+        ctx["error"] = _("Too many failed attempts for this account. Try again in a few "
+                         "minutes.")
+        return render(request, "sso/passkey.html", ctx, status=429)
+    try:
+        challenge = passkeys.take_challenge(request.session, purpose=passkeys.AUTHENTICATE,
+                                            account=account, now=now)
+        passkeys.do_authenticate(account=account, credential=request.POST.get("credential", ""),
+                                 challenge=challenge, now=now)
+    except CongvuError as exc:
+        counts = getattr(exc, "counts", True)
+        if counts:
+            _second_factor_failed(account, now, ip, "sso-passkey")
+        ctx["error"] = str(exc)
+        return render(request, "sso/passkey.html", ctx, status=401 if counts else 400)
+    return _advance(request, account, data["next"], totp_done=True)
+
+
 @never_cache
 def account_home(request: HttpRequest) -> HttpResponse:
     """Where the holder lands without a client: who is signed in, and where."""
     if not request.user.is_authenticated:
         return redirect("/sso/login/?next=/sso/")
-    account: Account = request.user
+    return _home(request, request.user)
+
+
+def _home(request: HttpRequest, account: Account, *, error: str = "",
+          status: int = 200) -> HttpResponse:
     sessions = (SsoSession.objects.filter(account=account, ended_at__isnull=True,
                                           expires_at__gt=timezone.now())
                 .prefetch_related("clients__application"))
     return render(request, "sso/home.html", {
         "account": account, "sessions": sessions, "second_factor": totp.enrolled(account),
-        "current": request.session.get(SID)})
+        "current": request.session.get(SID), "passkeys": passkeys.passkeys_of(account),
+        "passkeys_available": passkeys.available(),
+        "passkeys_unavailable": "" if passkeys.available() else passkeys.unavailable_message(),
+        "passkey_error": error}, status=status)
 
 
 class AuthorizationView(dot.AuthorizationView):

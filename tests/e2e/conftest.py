@@ -206,3 +206,37 @@ def artifacts() -> Path:
     path = path / "sso-e2e"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+class LocalhostProvider(LiveProvider):
+    """``congvu serve`` whose public URL is http://localhost:PORT: WebAuthn takes no IP
+    address as RP ID, so passkeys need a host name (localhost is a secure context)."""
+
+    @property
+    def issuer(self) -> str:
+        return f"http://localhost:{self.port}"
+
+
+@pytest.fixture(scope="module")
+def localhost_provider() -> Iterator[LocalhostProvider]:
+    """Like ``provider``, at http://localhost:PORT (still bound to 127.0.0.1)."""
+    home = Path(tempfile.mkdtemp(prefix="cvpk", dir="/tmp"))
+    env = {**os.environ, "CONGVU_HOME": str(home / "home"), "CONGVU_LANG": "vi"}
+    base = os.environ.get("DATABASE_URL", "")
+    dbname = ""
+    if base.startswith("postgres"):
+        dbname = f"congvu_pk_{uuid.uuid4().hex[:10]}"
+        env["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + dbname
+    else:
+        env["DATABASE_URL"] = ""
+    live = LocalhostProvider(env, home, free_port())
+    try:
+        live.cli("init", "--profile", "ninh-binh")
+        live.cli("org", "add", "--abbr", "skhcn", "--name", "Sở Khoa học và Công nghệ")
+        live.start()
+        yield live
+    finally:
+        live.stop()
+        shutil.rmtree(home, ignore_errors=True)
+        if dbname:
+            _drop_database(base, dbname)
