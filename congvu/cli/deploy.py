@@ -125,15 +125,19 @@ def init(profile_name: str, operator_name: str, now_text: str | None, as_json: b
 @click.option("--public-url", default="", metavar="URL",
               help="The address users and applications reach (the SSO issuer); "
                    "default http://HOST:PORT. http:// only for a loopback host.")
-@click.option("--threads", default=8, show_default=True)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per server process.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (one Python process uses one core); "
+                   "with more than one, the tasks worker runs as one separate process.")
 @click.option("--worker/--no-worker", default=True, show_default=True,
-              help="Run the tasks worker (logout notifications, session expiry) in-process.")
+              help="Run the tasks worker (logout notifications, session expiry) too.")
 @lang_option
-def serve(bind: str, public_url: str, threads: int, worker: bool) -> None:
+def serve(bind: str, public_url: str, threads: int, workers: int, worker: bool) -> None:
     """Serve the web console and the single sign-on provider."""
     from django.conf import settings
-    from waitress import serve as waitress_serve
 
+    from congvu import serving
     from congvu.sso import issuer
 
     deployment.deployment_profile()  # a clear error before init
@@ -146,7 +150,8 @@ def serve(bind: str, public_url: str, threads: int, worker: bool) -> None:
     public_host = urlsplit(url).hostname or ""
     if public_host and public_host not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS.append(public_host)
-    if not issuer.is_secure(url):
+    secure = issuer.is_secure(url)
+    if not secure:
         # Browsers do not send Secure cookies over http; allowed only for loopback.
         settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     else:
@@ -154,18 +159,15 @@ def serve(bind: str, public_url: str, threads: int, worker: bool) -> None:
         settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     from congvu.wsgi import application
 
-    if worker:
-        from congvu.sso.outbox import start_thread
-
-        start_thread()
     click.echo(_("Serving congvu on http://%(bind)s/ as %(url)s (Ctrl+C stops).") % {
         "bind": bind, "url": url})
-    proxy: dict[str, object] = {}
-    if issuer.is_secure(url):
-        # TLS ends at a reverse proxy on this machine, which says so in X-Forwarded-Proto.
-        proxy = {"trusted_proxy": "127.0.0.1", "trusted_proxy_headers": {"x-forwarded-proto"}}
-    waitress_serve(application, host=host.strip("[]"), port=int(port), threads=threads,
-                   ident="congvu", **proxy)
+    if workers == 1:
+        serving.serve_single(application, host=host.strip("[]"), port=int(port),
+                             threads=threads, secure=secure, run_tasks=worker)
+    else:
+        # Settings changed above are inherited by the forked server processes.
+        serving.serve_workers(application, bind=bind, workers=workers, threads=threads,
+                              secure=secure, run_tasks=worker)
 
 
 @click.command("worker")

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from jwcrypto import jwk
 from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import jwk_from_pem
 
 from congvu.sso.models import SigningKey
 
@@ -91,5 +92,8 @@ def install(now: dt.datetime) -> None:
 
 
 def signing_jwk(now: dt.datetime) -> jwk.JWK:
+    """The signing key as a JWK. Parsing a PEM RSA key costs milliseconds (the private
+    key is checked), so the parsed key is django-oauth-toolkit's cached one, which is
+    also what signs ID tokens; a rotation changes the PEM and so the cache entry."""
     install(now)
-    return jwk.JWK.from_pem(str(oauth2_settings.OIDC_RSA_PRIVATE_KEY).encode())
+    return jwk_from_pem(str(oauth2_settings.OIDC_RSA_PRIVATE_KEY))

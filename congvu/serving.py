@@ -1,0 +1,159 @@
+"""How ``congvu serve`` runs the web console and the SSO provider.
+
+One process (the default) is waitress with its threads, and the tasks worker as a
+thread. Python runs one thread at a time per process, so one process uses one core at
+most (issue 5: the sign-in and refresh targets need every core). ``--workers N`` runs N
+gunicorn processes with threads (``gthread``) sharing the listening socket, and the
+tasks worker as ONE separate ``congvu worker`` process, so logout deliveries and session
+expiry still run once. SIGTERM stops the workers gracefully, then the tasks process.
+
+Both modes treat a reverse proxy the same way: only with an https public URL, and only
+from 127.0.0.1, is ``X-Forwarded-Proto`` believed; every other proxy header is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+#: Where a TLS-terminating reverse proxy connects from.
+TRUSTED_PROXY = "127.0.0.1"
+#: What waitress's ``clear_untrusted_proxy_headers`` removes (WSGI names).
+PROXY_HEADERS = ("HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST",
+                 "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_BY")
+#: In-flight requests get this long after SIGTERM (the tests wait 20 s in all).
+GRACEFUL_SECONDS = 10
+#: How long the tasks process gets to finish its round after SIGTERM.
+TASKS_STOP_SECONDS = 8
+
+
+def serve_single(app: WSGIApp, *, host: str, port: int, threads: int, secure: bool,
+                 run_tasks: bool) -> None:
+    """One waitress process; the tasks worker as a thread of it."""
+    from waitress import serve
+
+    if run_tasks:
+        from congvu.sso.outbox import start_thread
+
+        start_thread()
+    proxy: dict[str, object] = {}
+    if secure:
+        # TLS ends at a reverse proxy on this machine, which says so in X-Forwarded-Proto.
+        proxy = {"trusted_proxy": TRUSTED_PROXY, "trusted_proxy_headers": {"x-forwarded-proto"}}
+    serve(app, host=host, port=port, threads=threads, ident="congvu", **proxy)
+
+
+def proxy_headers_filter(app: WSGIApp) -> WSGIApp:
+    """waitress's rule for gunicorn: X-Forwarded-Proto from the trusted proxy only (it
+    sets the scheme), no other forwarding header from anyone. Django's
+    ``SECURE_PROXY_SSL_HEADER`` reads that header, so a client connecting directly must
+    not be able to send it."""
+
+    def filtered(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        trusted = environ.get("REMOTE_ADDR") == TRUSTED_PROXY
+        for name in PROXY_HEADERS:
+            if not (trusted and name == "HTTP_X_FORWARDED_PROTO"):
+                environ.pop(name, None)
+        proto = environ.get("HTTP_X_FORWARDED_PROTO", "").strip().lower()
+        if proto in ("http", "https"):
+            environ["wsgi.url_scheme"] = proto
+        return app(environ, start_response)
+
+    return filtered
+
+
+def _die_with_parent() -> None:
+    """In the tasks process before exec: SIGTERM it if serve dies, even by SIGKILL."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(libc_name, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def start_tasks_process() -> subprocess.Popen[bytes]:
+    """``congvu worker`` for this deployment (same environment, same output)."""
+    return subprocess.Popen([sys.executable, "-m", "congvu.cli.main", "worker"],
+                            env=os.environ.copy(), preexec_fn=_die_with_parent)
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def serve_workers(app: WSGIApp, *, bind: str, workers: int, threads: int, secure: bool,
+                  run_tasks: bool) -> None:
+    """``workers`` gunicorn processes (threaded) on ``bind``, plus the tasks process."""
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    # Forked workers must not share the parent's database connections.
+    connections.close_all()
+    tasks: subprocess.Popen[bytes] | None = None
+
+    def on_exit(_arbiter: object) -> None:
+        stop_process(tasks, TASKS_STOP_SECONDS)
+
+    options: dict[str, Any] = {
+        "bind": [bind],
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "preload_app": True,
+        "graceful_timeout": GRACEFUL_SECONDS,
+        "keepalive": 5,
+        "proc_name": "congvu",
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        # gunicorn >= 25.1 would open a control socket in $HOME, shared by every serve.
+        "control_socket_disable": True,
+        # Proxy handling as in one-process mode (see proxy_headers_filter).
+        "forwarded_allow_ips": TRUSTED_PROXY if secure else "",
+        "secure_scheme_headers": {"X-FORWARDED-PROTO": "https"} if secure else {},
+        "on_exit": on_exit,
+    }
+    wsgi = proxy_headers_filter(app) if secure else app
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                if key in self.cfg.settings:  # older gunicorn lacks some settings
+                    self.cfg.set(key, value)
+
+        def load(self) -> WSGIApp:
+            return wsgi
+
+    server = Server()
+    _server_header()
+    if run_tasks:
+        tasks = start_tasks_process()
+    try:
+        server.run()  # returns by SystemExit once the workers have stopped
+    finally:
+        stop_process(tasks, TASKS_STOP_SECONDS)
+
+
+def _server_header() -> None:
+    """Say ``Server: congvu`` as waitress does, not the server's name and version."""
+    from gunicorn.http import wsgi
+
+    if hasattr(wsgi, "SERVER"):
+        wsgi.SERVER = "congvu"
