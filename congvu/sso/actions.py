@@ -216,12 +216,13 @@ def open_sessions(now: dt.datetime) -> QuerySet[SsoSession]:
 
 
 def note_client(session_id: int, application: Application, now: dt.datetime) -> None:
-    """The client received tokens in this session: it must hear of its end."""
-    updated = SessionClient.objects.filter(session_id=session_id,
-                                           application=application).update(last_at=now)
-    if not updated:
-        SessionClient.objects.get_or_create(session_id=session_id, application=application,
-                                            defaults={"first_at": now, "last_at": now})
+    """The client received tokens in this session: it must hear of its end. One statement
+    (an upsert on the unique constraint): this runs on every token request."""
+    SessionClient.objects.bulk_create(
+        [SessionClient(session_id=session_id, application=application, first_at=now,
+                       last_at=now)],
+        update_conflicts=True, unique_fields=["session", "application"],
+        update_fields=["last_at"])
 
 
 def do_end_sessions(sessions: QuerySet[SsoSession], *, reason: str, now: dt.datetime,

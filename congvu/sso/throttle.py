@@ -6,6 +6,9 @@ live in the database (``SignInFailure``) so that every server process of ``congv
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+
+from django.db.models import Q
 
 from congvu.sso.models import SignInFailure
 
@@ -21,16 +24,36 @@ def _limits(ip: str, address: str) -> list[tuple[str, str, tuple[int, int]]]:
     return [(str(kind), value, limits) for kind, value, limits in pairs if value]
 
 
+@dataclass(frozen=True)
+class Check:
+    seconds: int  # 0: a sign-in may be tried now
+    account_failures: int  # recent failures counted for the account
+
+
+def check(ip: str, address: str) -> Check:
+    """How long to wait before a sign-in, and the account's recent failures; one query
+    for both limits (the sign-in page runs this on every POST)."""
+    now = time.time()
+    limits = _limits(ip, address)
+    if not limits:
+        return Check(0, 0)
+    recent = Q()
+    for kind, value, (_limit, window) in limits:
+        recent |= Q(kind=kind, key=value, at__gt=now - window)
+    times: dict[str, list[float]] = {}
+    for kind, at in SignInFailure.objects.filter(recent).values_list("kind", "at"):
+        times.setdefault(kind, []).append(at)
+    waits = [0.0]
+    for kind, _value, (limit, window) in limits:
+        mine = sorted(times.get(kind, []), reverse=True)
+        if len(mine) >= limit:
+            waits.append(mine[limit - 1] + window - now)  # when the oldest counted ages out
+    return Check(int(max(waits) + 0.999), len(times.get(SignInFailure.Kind.ACCOUNT, [])))
+
+
 def wait_seconds(ip: str, address: str) -> int:
     """0 if a sign-in may be tried now, else how long to wait."""
-    now = time.time()
-    waits = [0.0]
-    for kind, value, (limit, window) in _limits(ip, address):
-        times = list(SignInFailure.objects.filter(kind=kind, key=value, at__gt=now - window)
-                     .order_by("-at").values_list("at", flat=True)[:limit])
-        if len(times) >= limit:
-            waits.append(times[-1] + window - now)  # when the oldest counted one ages out
-    return int(max(waits) + 0.999)
+    return check(ip, address).seconds
 
 
 def note_failure(ip: str, address: str) -> None:

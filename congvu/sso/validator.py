@@ -30,12 +30,11 @@ from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749.utils import scope_to_list
 
 from congvu.accounts.models import Account, AccountState
-from congvu.sso import issuer
+from congvu.sso import actions, issuer
 from congvu.sso.models import (
     ClientSettings,
     GrantSession,
     RedeemedCode,
-    SessionClient,
     SsoSession,
     TokenSession,
 )
@@ -315,13 +314,7 @@ class CongvuValidator(OAuth2Validator):
                     refresh_token=refresh).exists():
                 TokenSession.objects.create(session=session, refresh_token=refresh)
         now = timezone.now()
-        # actions.note_client in one statement (an upsert on its unique constraint): the
-        # first tokens of a session cost five statements there (update, get_or_create).
-        SessionClient.objects.bulk_create(
-            [SessionClient(session=session, application=request.client, first_at=now,
-                           last_at=now)],
-            update_conflicts=True, unique_fields=["session", "application"],
-            update_fields=["last_at"])
+        actions.note_client(session.pk, request.client, now)
         if request.grant_type == "authorization_code" and getattr(request, "code", None):
             RedeemedCode.objects.create(checksum=token_checksum(request.code), access_token=access,
                                         refresh_token=refresh, created_at=now)
