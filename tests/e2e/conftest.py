@@ -4,6 +4,7 @@ Apache instances with mod_auth_openidc, and Debian's chromium driven by Playwrig
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -32,6 +33,29 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 GIVEN = ["An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hùng", "Khánh", "Lan",
          "Long", "Mai", "Minh", "Nga", "Ngọc", "Phúc", "Quân", "Sơn", "Tâm", "Thảo", "Trang",
          "Tuấn", "Vy", "Yến", "Đạt", "Ánh", "Bảo", "Châu", "Diệp"]
+
+
+#: What the browser tests with Apache relying parties need (scripts/setup installs it;
+#: Apache's private instances run as root, like `congvu mail up`).
+RP_BROWSER_READY = (os.geteuid() == 0 and Path("/usr/sbin/apache2").exists()
+                    and Path("/usr/lib/apache2/modules/mod_auth_openidc.so").exists()
+                    and Path(CHROMIUM).exists())
+RP_BROWSER_SKIP = pytest.mark.skipif(
+    not RP_BROWSER_READY, reason="needs root, Debian's apache2, libapache2-mod-auth-openidc "
+    "and chromium (scripts/setup installs them)")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (its own browser download cannot work here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def free_port() -> int:
@@ -172,21 +196,20 @@ def _drop_database(base: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[LiveProvider]:
-    """The provider of one test module, on a new deployment (the module-scoped twin of
-    ``fresh_home``: SQLite, or a fresh PostgreSQL database when the suite has
-    DATABASE_URL)."""
-    home = Path(tempfile.mkdtemp(prefix="cvsso", dir="/tmp"))
+@contextlib.contextmanager
+def live_provider(cls: type[LiveProvider], prefix: str) -> Iterator[LiveProvider]:
+    """A provider on a new deployment (the module-scoped twin of ``fresh_home``: SQLite,
+    or a fresh PostgreSQL database when the suite has DATABASE_URL), removed after."""
+    home = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     env = {**os.environ, "CONGVU_HOME": str(home / "home"), "CONGVU_LANG": "vi"}
     base = os.environ.get("DATABASE_URL", "")
     dbname = ""
     if base.startswith("postgres"):
-        dbname = f"congvu_sso_{uuid.uuid4().hex[:10]}"
+        dbname = f"congvu_{prefix}_{uuid.uuid4().hex[:10]}"
         env["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + dbname
     else:
         env["DATABASE_URL"] = ""
-    live = LiveProvider(env, home, free_port())
+    live = cls(env, home, free_port())
     try:
         live.cli("init", "--profile", "ninh-binh")
         live.cli("org", "add", "--abbr", "skhcn", "--name", "Sở Khoa học và Công nghệ")
@@ -197,6 +220,13 @@ def provider() -> Iterator[LiveProvider]:
         shutil.rmtree(home, ignore_errors=True)
         if dbname:
             _drop_database(base, dbname)
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[LiveProvider]:
+    """The provider of one test module, at http://127.0.0.1:PORT."""
+    with live_provider(LiveProvider, "cvsso") as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
@@ -218,25 +248,7 @@ class LocalhostProvider(LiveProvider):
 
 
 @pytest.fixture(scope="module")
-def localhost_provider() -> Iterator[LocalhostProvider]:
+def localhost_provider() -> Iterator[LiveProvider]:
     """Like ``provider``, at http://localhost:PORT (still bound to 127.0.0.1)."""
-    home = Path(tempfile.mkdtemp(prefix="cvpk", dir="/tmp"))
-    env = {**os.environ, "CONGVU_HOME": str(home / "home"), "CONGVU_LANG": "vi"}
-    base = os.environ.get("DATABASE_URL", "")
-    dbname = ""
-    if base.startswith("postgres"):
-        dbname = f"congvu_pk_{uuid.uuid4().hex[:10]}"
-        env["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + dbname
-    else:
-        env["DATABASE_URL"] = ""
-    live = LocalhostProvider(env, home, free_port())
-    try:
-        live.cli("init", "--profile", "ninh-binh")
-        live.cli("org", "add", "--abbr", "skhcn", "--name", "Sở Khoa học và Công nghệ")
-        live.start()
+    with live_provider(LocalhostProvider, "cvpk") as live:
         yield live
-    finally:
-        live.stop()
-        shutil.rmtree(home, ignore_errors=True)
-        if dbname:
-            _drop_database(base, dbname)

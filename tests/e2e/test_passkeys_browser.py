@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
 import shutil
 import tempfile
 import uuid
@@ -19,8 +18,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    RP_BROWSER_SKIP,
     LocalhostProvider,
     eventually,
     free_port,
@@ -28,15 +26,7 @@ from tests.e2e.conftest import (
 from tests.e2e.relying_party import RelyingParty
 from tests.e2e.test_sso_browser import Browser
 
-CAN_RUN = (os.geteuid() == 0 and Path("/usr/sbin/apache2").exists()
-           and Path("/usr/lib/apache2/modules/mod_auth_openidc.so").exists()
-           and Path(CHROMIUM).exists())
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.xdist_group("passkeys-e2e"),
-    pytest.mark.skipif(not CAN_RUN, reason="needs root, Debian's apache2, "
-                       "libapache2-mod-auth-openidc and chromium (scripts/setup installs them)"),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("passkeys-e2e"), RP_BROWSER_SKIP]
 
 
 @pytest.fixture(scope="module")
@@ -55,18 +45,6 @@ def app(localhost_provider: LocalhostProvider) -> Iterator[RelyingParty]:
     finally:
         rp.stop()
         shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class PasskeyBrowser(Browser):

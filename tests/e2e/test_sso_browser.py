@@ -7,7 +7,6 @@ logout (an iframe on the provider's logout page)."""
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -17,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    RP_BROWSER_SKIP,
     Account,
     LiveProvider,
     eventually,
@@ -27,15 +25,8 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.relying_party import RelyingParty
 
-CAN_RUN = (os.geteuid() == 0 and Path("/usr/sbin/apache2").exists()
-           and Path("/usr/lib/apache2/modules/mod_auth_openidc.so").exists()
-           and Path(CHROMIUM).exists())
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.xdist_group("sso-e2e"),
-    pytest.mark.skipif(not CAN_RUN, reason="needs root, Debian's apache2, "
-                       "libapache2-mod-auth-openidc and chromium (scripts/setup installs them)"),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sso-e2e"), RP_BROWSER_SKIP]
+
 
 @dataclass
 class Apps:
@@ -68,18 +59,6 @@ def apps(provider: LiveProvider) -> Iterator[Apps]:
         rp2.stop()
         for root in roots:
             shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class Browser:
