@@ -27,6 +27,7 @@ import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 from click.testing import CliRunner  # noqa: E402
@@ -112,3 +113,17 @@ def fresh_home(tmp_path: Path) -> Iterator[dict[str, str]]:
         admin = base.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """In CI (``CI`` set), a test skipped for a missing piece (a Debian package, root,
+    chromium) fails instead: CI installs everything through scripts/setup, so a skip
+    there means an install step is broken, and a green run would hide it."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail") \
+            and item.get_closest_marker("ci_may_skip") is None:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI (CI={os.environ['CI']}): {reason}"
