@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "congvu.audit",
     "congvu.directory",
     "congvu.accounts",
+    "congvu.requests",
     "congvu.sso",
     "congvu.web",
     "oauth2_provider",

@@ -437,23 +437,79 @@ def do_transfer(*, actor: Actor, profile: Profile, account: Account, to_agency_r
             suggestion = suggest_person(profile, person.full_name, agency=abbr, taken=taken,
                                         leader=person.is_leader)
             if suggestion.local_part != account.local_part:
-                ReservedName.objects.filter(
-                    domain=account.domain, local_part=account.local_part
-                ).update(kind=ReservedName.Kind.ALIAS)
-                Alias.objects.create(
-                    address=old_address, local_part=account.local_part, domain=account.domain,
-                    account=account, rule=life.transfer_rule, created_at=now,
-                    expires_at=life.old_address_alias_for.after(now)
-                    if life.old_address_alias_for else None)
-                account.local_part = suggestion.local_part
-                account.address = f"{suggestion.local_part}@{account.domain}"
-                reserve_name(profile, suggestion.local_part, ReservedName.Kind.ACCOUNT, now,
-                         account=account)
+                _readdress(profile, account, suggestion.local_part, now)
         account.save()
         record(actor=actor, action="account.transfer", at=now, target=account.address,
                rule=life.transfer_rule,
                data={"from_agency": old_agency.account_name if old_agency else None,
                      "to_agency": target.account_name, "old_address": old_address})
+    return account
+
+
+def _readdress(profile: Profile, account: Account, local: str, now: dt.datetime) -> None:
+    """Give ``account`` a new address (the caller saves it): the old one becomes an alias
+    for the profile's ``old_address_alias_for`` (for ever when unset) and stays reserved,
+    so mail sent to it still arrives and it is never handed to anyone else."""
+    life = profile.lifecycle
+    ReservedName.objects.filter(domain=account.domain, local_part=account.local_part
+                                ).update(kind=ReservedName.Kind.ALIAS)
+    Alias.objects.create(
+        address=account.address, local_part=account.local_part, domain=account.domain,
+        account=account, rule=life.transfer_rule, created_at=now,
+        expires_at=life.old_address_alias_for.after(now) if life.old_address_alias_for
+        else None)
+    account.local_part = local
+    account.address = f"{local}@{account.domain}"
+    reserve_name(profile, local, ReservedName.Kind.ACCOUNT, now, account=account)
+
+
+def _changeable(account: Account) -> None:
+    if account.person is None:
+        raise CongvuError(_("%(address)s is not a person's account.") % {
+            "address": account.address})
+    if account.state in (S.LOCKED, S.DELETED):
+        raise Forbidden(_("Account %(address)s is %(state)s; it can no longer be changed.") % {
+            "address": account.address, "state": account.state})
+
+
+def do_change_position(*, actor: Actor, profile: Profile, account: Account, position: str,
+                       now: dt.datetime) -> Account:
+    """Form 02 code 1 (KH-4.3a): the holder's new position in the directory."""
+    value = " ".join(position.split())
+    if not value:
+        raise CongvuError(_("The new position is empty."))
+    with transaction.atomic():
+        account = _fresh(account)
+        require_manage(actor, account.agency)
+        _changeable(account)
+        person = account.person
+        assert person is not None
+        old = person.position
+        person.position = value
+        person.save(update_fields=["position"])
+        record(actor=actor, action="account.change_position", at=now, target=account.address,
+               data={"from": old, "to": value})
+    return account
+
+
+def do_change_address(*, actor: Actor, profile: Profile, account: Account, local_part: str,
+                      now: dt.datetime) -> Account:
+    """Form 02 code 3 (KH-4.3c, e.g. ``nvnguyen_ttr`` → ``nvnguyen``): a new address; the
+    old one is kept as for a transfer (``_readdress``)."""
+    with transaction.atomic():
+        account = _fresh(account)
+        require_manage(actor, account.agency)
+        _changeable(account)
+        local = _validate_local_part(profile, local_part)
+        if local == account.local_part:
+            raise CongvuError(_("%(address)s already has this address.") % {
+                "address": account.address})
+        ensure_name_free(profile, local)
+        old_address = account.address
+        _readdress(profile, account, local, now)
+        account.save(update_fields=["local_part", "address"])
+        record(actor=actor, action="account.change_address", at=now, target=account.address,
+               data={"old_address": old_address})
     return account
 
 

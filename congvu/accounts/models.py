@@ -230,3 +230,47 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} -> {self.recipients}"
+
+
+class Role(models.TextChoices):
+    """Roles an operator grants (issue 6). Every person account is implicitly a civil
+    servant (``civil-servant`` in the SSO ``roles`` claim), so that role is never granted."""
+
+    OPERATOR = "operator"
+    AGENCY_IT = "agency-it"
+    CLERK = "clerk"
+
+
+#: Roles that act for one agency (and its units): the grant names the agency.
+AGENCY_ROLES = frozenset({Role.AGENCY_IT, Role.CLERK})
+
+
+class RoleGrant(models.Model):
+    """A role held by an account. ``operator`` grants are mirrored in
+    ``Account.is_operator`` (which SSO and the second-factor rule read); the first
+    operator, made by ``congvu init``, has the flag without a grant row."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="role_grants"
+    )
+    granted_at = models.DateTimeField()
+    granted_by = models.CharField(max_length=200, help_text="The granting actor's label.")
+
+    class Meta:
+        ordering = ["account_id", "role", "agency_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "role"], condition=models.Q(
+                agency__isnull=True), name="role_grant_unique"),
+            models.UniqueConstraint(fields=["account", "role", "agency"], condition=models.Q(
+                agency__isnull=False), name="role_grant_agency_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role="operator", agency__isnull=True)
+                | (models.Q(role__in=["agency-it", "clerk"]) & models.Q(agency__isnull=False)),
+                name="role_grant_agency_iff_agency_role"),
+        ]
+
+    def __str__(self) -> str:
+        where = f" @ {self.agency.account_name}" if self.agency_id and self.agency else ""
+        return f"{self.account.address}: {self.role}{where}"

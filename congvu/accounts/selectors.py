@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from congvu.accounts.models import Account, Alias, ReservedName
+from congvu.accounts.models import AGENCY_ROLES, Account, Alias, ReservedName, Role, RoleGrant
+from congvu.actors import Actor
 from congvu.clock import iso
-from congvu.errors import NotFound
+from congvu.directory.models import Agency
+from congvu.directory.selectors import agency_by_ref
+from congvu.errors import Forbidden, NotFound
 from congvu.profiles import Profile
 
 
@@ -93,3 +99,118 @@ def account_json(account: Account, profile: Profile) -> dict[str, Any]:
         "quota_bytes": mailbox.quota_bytes if mailbox else None,
         "aliases": sorted(account.aliases.values_list("address", flat=True)),
     }
+
+
+# ------------------------------------------------------------------ roles and scope
+
+
+def roles_of(account: Account) -> list[str]:
+    """The SSO ``roles`` claim (issue 5, issue 6): ``operator``, ``agency-mailbox``,
+    ``civil-servant`` (every person account, implicitly), ``leader``, then the granted
+    agency roles (``agency-it``, ``clerk``) in that order."""
+    roles = []
+    if account.is_operator:
+        roles.append(Role.OPERATOR.value)
+    if account.kind == "agency":
+        roles.append("agency-mailbox")
+    person = account.person
+    if person is not None:
+        roles.append("civil-servant")
+        if person.is_leader:
+            roles.append("leader")
+    granted = set(RoleGrant.objects.filter(account=account, role__in=AGENCY_ROLES)
+                  .values_list("role", flat=True))
+    roles += [r.value for r in (Role.AGENCY_IT, Role.CLERK) if r in granted]
+    return roles
+
+
+def role_grants(*, account: Account | None = None,
+                agency_ids: Iterable[int] | None = None) -> QuerySet[RoleGrant]:
+    """Grant rows (agency roles and operator grants made with ``role grant``)."""
+    qs = RoleGrant.objects.select_related("account", "agency")
+    if account is not None:
+        qs = qs.filter(account=account)
+    if agency_ids is not None:
+        qs = qs.filter(agency_id__in=list(agency_ids))
+    return qs.order_by("account__address", "role", "agency__account_name")
+
+
+@dataclass(frozen=True)
+class RoleEntry:
+    """One role held: the operator flag (with its grant, if ``role grant`` made it) or an
+    agency role grant."""
+
+    address: str
+    role: str
+    agency: str | None
+    granted_at: dt.datetime | None
+    granted_by: str | None
+
+
+def role_entries(actor: Actor, *, account: Account | None = None,
+                 agency_ref: str | None = None) -> list[RoleEntry]:
+    """Who holds which role. Operators see everything; an agency's IT contact or clerk
+    sees the agency roles of their own agencies' subtrees (not the operators)."""
+    ids = visible_agency_ids(actor, agency_ref)
+    grants = role_grants(account=account, agency_ids=ids)
+    entries: list[RoleEntry] = []
+    if ids is None:
+        holders = operators() if account is None else Account.objects.filter(
+            pk=account.pk, is_operator=True)
+        made = {g.account_id: g for g in grants if g.role == Role.OPERATOR}
+        for op in holders:
+            g = made.get(op.pk)
+            entries.append(RoleEntry(op.address, Role.OPERATOR.value, None,
+                                     g.granted_at if g else None, g.granted_by if g else None))
+    entries += [RoleEntry(g.account.address, g.role, g.agency.account_name if g.agency else None,
+                          g.granted_at, g.granted_by)
+                for g in grants if g.role != Role.OPERATOR]
+    return sorted(entries, key=lambda e: (e.address, e.role, e.agency or ""))
+
+
+def operators() -> QuerySet[Account]:
+    """Accounts holding the operator role (``Account.is_operator``), deleted ones aside."""
+    return Account.objects.filter(is_operator=True).exclude(state="deleted").order_by("address")
+
+
+def agency_subtree_ids(root_ids: Iterable[int]) -> set[int]:
+    """The agencies ``root_ids`` and every unit and department below them."""
+    ids = set(root_ids)
+    frontier = list(ids)
+    while frontier:
+        frontier = [pk for pk in Agency.objects.filter(parent_id__in=frontier)
+                    .values_list("id", flat=True) if pk not in ids]
+        ids.update(frontier)
+    return ids
+
+
+def visible_agency_ids(actor: Actor, agency_ref: str | None = None) -> set[int] | None:
+    """The agencies whose data ``actor`` may read, narrowed to ``agency_ref``'s subtree;
+    None means every agency (operators and system, no ``agency_ref``). An agency contact
+    or clerk sees their own agencies' subtrees only; naming another agency is Forbidden."""
+    if actor.kind in ("operator", "system"):
+        if not agency_ref:
+            return None
+        return agency_subtree_ids([agency_by_ref(agency_ref).pk])
+    if not actor.request_scope:
+        raise Forbidden(_("%(actor)s may not see agencies' accounts or requests.") % {
+            "actor": actor.label})
+    if agency_ref:
+        root = agency_by_ref(agency_ref)
+        actor.require_request_agency([a.pk for a in root.ancestors()])
+        return agency_subtree_ids([root.pk])
+    return agency_subtree_ids(actor.request_scope)
+
+
+def accounts_for(actor: Actor, *, agency_ref: str | None = None,
+                 state: str = "") -> QuerySet[Account]:
+    """The accounts ``actor`` may see (issue 6): everything for an operator; an agency IT
+    contact's or clerk's own agency subtree only (a department's staff belong to their
+    agency, so the department on their person counts too)."""
+    ids = visible_agency_ids(actor, agency_ref)
+    qs = Account.objects.select_related("agency", "person", "person__department")
+    if ids is not None:
+        qs = qs.filter(Q(agency_id__in=ids) | Q(person__department_id__in=ids))
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("address")

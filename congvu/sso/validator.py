@@ -30,6 +30,7 @@ from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749.utils import scope_to_list
 
 from congvu.accounts.models import Account, AccountState
+from congvu.accounts.selectors import roles_of
 from congvu.sso import actions, issuer
 from congvu.sso.models import (
     ClientSettings,
@@ -38,20 +39,6 @@ from congvu.sso.models import (
     SsoSession,
     TokenSession,
 )
-
-
-def roles_of(account: Account) -> list[str]:
-    roles = []
-    if account.is_operator:
-        roles.append("operator")
-    if account.kind == "agency":
-        roles.append("agency-mailbox")
-    person = account.person
-    if person is not None:
-        roles.append("civil-servant")
-        if person.is_leader:
-            roles.append("leader")
-    return roles
 
 
 def claims_of(account: Account) -> dict[str, Any]:

@@ -243,6 +243,19 @@ def test_code_flow_with_pkce_gives_congvu_claims_and_a_session_id(person: Any) -
     assert row["sid"] == got["sid"] and [x["name"] for x in row["clients"]] == ["Dịch vụ công"]
 
 
+def test_granted_roles_reach_the_applications_in_the_roles_claim(person: Any, nb: Any) -> None:
+    """Issue 6 roles (agency IT contact, clerk) are in the SSO ``roles`` claim."""
+    from tests.factories import grant
+
+    acct, otp = person
+    grant(nb, acct.address, "agency-it", "skhcn", timezone.now())
+    client_id, secret = client_app()
+    c = Client()
+    ready(c, acct, otp)
+    got = claims(code_flow(c, client_id, secret)["id_token"])
+    assert got["roles"] == ["civil-servant", "agency-it"]
+
+
 def test_unregistered_redirect_uri_and_unknown_client_are_refused_without_redirect(
         person: Any) -> None:
     acct, otp = person
