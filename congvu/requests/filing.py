@@ -121,7 +121,7 @@ def _row(row: int, label: str, message: str) -> str:
 
 
 def _head(label: str, message: str) -> str:
-    return _("%(field)s: %(message)s") % {"field": label, "message": message}
+    return f"{label}: {message}"  # both parts are translated already; nothing to word
 
 
 class _Checker:
