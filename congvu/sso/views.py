@@ -47,7 +47,10 @@ def _prepare() -> None:
 
 def _allow_client_redirects(response: HttpResponse) -> HttpResponse:
     """A form posted here ends in a redirect to a registered client; CSP form-action
-    covers that whole redirect chain, so it lists the registered redirect origins."""
+    covers that whole redirect chain, so it lists the registered redirect origins. Only
+    a page (the one holding the form) needs it: a redirect's own CSP is never applied."""
+    if response.status_code in (301, 302, 303, 307, 308):
+        return response
     origins = set()
     for uris in Application.objects.values_list("redirect_uris", flat=True):
         for uri in uris.split():
