@@ -107,7 +107,7 @@ def test_an_agency_mailbox_holds_no_role(qn) -> None:
     from congvu.accounts.actions import do_create_agency_mailbox
 
     box, _ = do_create_agency_mailbox(actor=OPERATOR, profile=qn, agency_ref="sotttt", now=NOW)
-    with pytest.raises(CongvuError, match="agency mailbox"):
+    with pytest.raises(CongvuError, match="hộp thư cơ quan"):
         grant(qn, box.address, "clerk", "sotttt")
     assert roles_of(box) == ["agency-mailbox"]
 
