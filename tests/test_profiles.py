@@ -62,6 +62,14 @@ def test_slas_are_working_spans() -> None:
     assert load_profile("quang-nam").sla["password_reset"] == Duration(2, "days", working=True)
 
 
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_sla_cites_its_rule_of_the_same_province(name: str) -> None:
+    """A deadline is shown with the rule that sets it (NB-6.2b, QN-5.2, NT-6.3b, ...)."""
+    profile = load_profile(name)
+    assert set(profile.sla_rules) == set(profile.sla)
+    assert all(rule.startswith(profile.rule_prefix + "-") for rule in profile.sla_rules.values())
+
+
 def test_override_any_value() -> None:
     p = build_profile(merge(raw_profile("ninh-binh"), {
         "password": {"min_length": 12}, "mail": {"external_limit": 100},

@@ -180,6 +180,8 @@ class Profile:
     lifecycle: LifecycleSettings
     workdays: WorkdaySettings
     sla: dict[str, Duration] = field(default_factory=dict)
+    #: The rule behind each SLA (``new_mailbox`` → ``NB-6.2b``), cited with its deadline.
+    sla_rules: dict[str, str] = field(default_factory=dict)
     checks: dict[str, int] = field(default_factory=dict)
     report: dict[str, str] = field(default_factory=dict)
     operator: dict[str, str] = field(default_factory=dict)
@@ -264,6 +266,7 @@ def build_profile(data: dict[str, Any]) -> Profile:
         lifecycle=_build(LifecycleSettings, {**lifecycle, "leave": leave}, "lifecycle"),
         workdays=WorkdaySettings(office_hours=_hours(d.pop("workdays")["office_hours"])),
         sla=sla,
+        sla_rules={str(k): str(v) for k, v in d.pop("sla_rules", {}).items()},
         checks=dict(d.pop("checks", {})),
         report=dict(d.pop("report", {})),
         operator=dict(d.pop("operator", {})),

@@ -23,16 +23,6 @@ SLA_KEYS: dict[str, str] = {
     RequestKind.DELETION: "termination",
 }
 
-#: The rule behind each SLA, by the profile's rule prefix (spec section 1). The profiles'
-#: ``[sla]`` tables hold durations only; a deployment that overrides a duration keeps
-#: citing the regulation's rule. Proposed: move these into the profiles (``[sla_rules]``).
-SLA_RULES: dict[str, dict[str, str]] = {
-    "NB": {"new_mailbox": "NB-6.2b", "restore": "NB-7.3b"},
-    "QN": {"new_mailbox": "QN-5.2", "password_reset": "QN-6.2", "termination": "QN-7.1"},
-    "NT": {"restore": "NT-6.3b"},
-}
-
-
 @dataclass(frozen=True)
 class Deadline:
     """When the operator must have answered, the span and the rule that set it."""
@@ -43,9 +33,9 @@ class Deadline:
 
 
 def sla_rule(profile: Profile, key: str) -> str:
-    """The rule ID of the profile's SLA ``key`` (``NB-6.2b``), or the profile's prefix and
-    the key when the regulation table does not know it (a deployment's own SLA)."""
-    return SLA_RULES.get(profile.rule_prefix, {}).get(key) or f"{profile.rule_prefix}:sla.{key}"
+    """The rule ID of the profile's SLA ``key`` (``NB-6.2b``, from its ``[sla_rules]``), or
+    the profile's prefix and the key for a deployment's own SLA without a rule."""
+    return profile.sla_rules.get(key) or f"{profile.rule_prefix}:sla.{key}"
 
 
 def deadline_for(profile: Profile, kind: str, filed_at: dt.datetime,
