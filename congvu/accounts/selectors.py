@@ -13,8 +13,7 @@ from django.utils.translation import gettext as _
 from congvu.accounts.models import AGENCY_ROLES, Account, Alias, ReservedName, Role, RoleGrant
 from congvu.actors import Actor
 from congvu.clock import iso
-from congvu.directory.models import Agency
-from congvu.directory.selectors import agency_by_ref
+from congvu.directory.selectors import agency_by_ref, agency_subtree_ids
 from congvu.errors import Forbidden, NotFound
 from congvu.profiles import Profile
 
@@ -171,17 +170,6 @@ def role_entries(actor: Actor, *, account: Account | None = None,
 def operators() -> QuerySet[Account]:
     """Accounts holding the operator role (``Account.is_operator``), deleted ones aside."""
     return Account.objects.filter(is_operator=True).exclude(state="deleted").order_by("address")
-
-
-def agency_subtree_ids(root_ids: Iterable[int]) -> set[int]:
-    """The agencies ``root_ids`` and every unit and department below them."""
-    ids = set(root_ids)
-    frontier = list(ids)
-    while frontier:
-        frontier = [pk for pk in Agency.objects.filter(parent_id__in=frontier)
-                    .values_list("id", flat=True) if pk not in ids]
-        ids.update(frontier)
-    return ids
 
 
 def visible_agency_ids(actor: Actor, agency_ref: str | None = None) -> set[int] | None:

@@ -126,21 +126,13 @@ def list_(agency_ref: str | None, state: str, as_json: bool) -> None:
     """Accounts, optionally of one agency's subtree or in one state."""
     from congvu.accounts.models import AccountState
     from congvu.accounts.selectors import accounts
-    from congvu.directory.models import Agency
-    from congvu.directory.selectors import agency_by_ref
+    from congvu.directory.selectors import agency_by_ref, agency_subtree_ids
 
     profile = current_profile()
     if state and state not in AccountState.values:
         raise CongvuError(_("Unknown state %(state)r. Valid states: %(valid)s.") % {
             "state": state, "valid": ", ".join(AccountState.values)})
-    ids = None
-    if agency_ref:
-        root = agency_by_ref(agency_ref)
-        ids, frontier = [root.pk], [root.pk]
-        while frontier:
-            frontier = list(Agency.objects.filter(parent_id__in=frontier)
-                            .values_list("id", flat=True))
-            ids += frontier
+    ids = sorted(agency_subtree_ids([agency_by_ref(agency_ref).pk])) if agency_ref else None
     rows = accounts(agency_ids=ids, state=state)
     if as_json:
         emit_json([{"address": a.address, "state": a.state, "reason": a.reason,

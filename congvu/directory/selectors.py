@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -59,3 +61,14 @@ def tree_rows() -> list[tuple[int, Agency]]:
 
     walk(None, 0)
     return out
+
+
+def agency_subtree_ids(root_ids: Iterable[int]) -> set[int]:
+    """The agencies ``root_ids`` and every unit and department below them."""
+    ids = set(root_ids)
+    frontier = list(ids)
+    while frontier:
+        frontier = [pk for pk in Agency.objects.filter(parent_id__in=frontier)
+                    .values_list("id", flat=True) if pk not in ids]
+        ids.update(frontier)
+    return ids

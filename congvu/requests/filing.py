@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from congvu.accounts.models import Account, AccountKind, AccountState, ReservedName
 from congvu.accounts.naming import NamingError, base_local_part, person_agency_abbr
-from congvu.accounts.selectors import account_by_address, agency_subtree_ids
+from congvu.accounts.selectors import account_by_address
 from congvu.directory.models import Agency
-from congvu.directory.selectors import node_of
+from congvu.directory.selectors import agency_subtree_ids, node_of
 from congvu.errors import CongvuError
 from congvu.profiles import Profile
 from congvu.requests.models import CHANGE_CODES, ItemAction, RequestItem, RequestKind
