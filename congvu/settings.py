@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "congvu.requests",
     "congvu.sso",
     "congvu.web",
+    "congvu.console",
     "oauth2_provider",
 ]
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("console/", include("congvu.console.urls")),
     path("", include("congvu.sso.urls")),
     path("static/<path:path>", views.static, name="static"),
 ]
