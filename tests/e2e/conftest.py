@@ -252,3 +252,22 @@ def localhost_provider() -> Iterator[LiveProvider]:
     """Like ``provider``, at http://localhost:PORT (still bound to 127.0.0.1)."""
     with live_provider(LocalhostProvider, "cvpk") as live:
         yield live
+
+
+@pytest.fixture
+def browser(chromium: Any, provider: LiveProvider, artifacts: Path,
+            request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A new browser context (its own cookies) on ``provider``, Vietnamese, with the last
+    screen kept as an artefact."""
+    from tests.e2e.browser import Browser
+
+    context = chromium.new_context(locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    b = Browser(page, provider, artifacts, request.node.name)
+    try:
+        yield b
+    finally:
+        with contextlib.suppress(Exception):  # the last screen, kept with the others
+            b.shot("cuoi")
+        context.close()

@@ -5,32 +5,12 @@ URL they type in."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
 
+from tests.e2e.browser import Browser
 from tests.e2e.conftest import RP_BROWSER_SKIP, LiveProvider
-from tests.e2e.test_sso_browser import Browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sso-e2e"), RP_BROWSER_SKIP]
-
-
-@pytest.fixture
-def browser(chromium: Any, provider: LiveProvider, artifacts: Path,
-            request: pytest.FixtureRequest) -> Iterator[Browser]:
-    context = chromium.new_context(locale="vi-VN")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    b = Browser(page, provider, artifacts, request.node.name)
-    try:
-        yield b
-    finally:
-        with contextlib.suppress(Exception):
-            b.shot("cuoi")
-        context.close()
 
 
 def test_agency_contact_sees_own_requests_and_is_refused_another_agencys(

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.browser import Browser
 from tests.e2e.conftest import (
     RP_BROWSER_SKIP,
     LocalhostProvider,
@@ -24,7 +25,6 @@ from tests.e2e.conftest import (
     free_port,
 )
 from tests.e2e.relying_party import RelyingParty
-from tests.e2e.test_sso_browser import Browser
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("passkeys-e2e"), RP_BROWSER_SKIP]
 
