@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -96,3 +97,16 @@ def resolve_now(profile: Profile, text: str | None) -> dt.datetime:
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def read_utf8_file(path: Path) -> str:
+    """A UTF-8 text file an operator named (a BOM is allowed, as spreadsheets write it),
+    or a clear error naming the file."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise CongvuError(_("Cannot read %(file)s: %(error)s") % {
+            "file": path, "error": exc.strerror}) from exc
+    except UnicodeDecodeError as exc:
+        raise CongvuError(_("%(file)s is not UTF-8 text (byte %(pos)d).") % {
+            "file": path, "pos": exc.start}) from exc

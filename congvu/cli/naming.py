@@ -11,7 +11,14 @@ import click
 from django.utils.translation import gettext as _
 
 from congvu import deployment
-from congvu.cli.common import emit_json, json_option, lang_option, profile_named, profile_option
+from congvu.cli.common import (
+    emit_json,
+    json_option,
+    lang_option,
+    profile_named,
+    profile_option,
+    read_utf8_file,
+)
 from congvu.errors import CongvuError
 
 _TRUE = {"yes", "true", "1", "y", "co", "có", "x"}
@@ -51,14 +58,7 @@ def suggest(profile_name: str, full_name: str, agency: str | None, taken: str, l
 
 
 def _read_rows(path: Path) -> list[tuple[int, str, str, str]]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise CongvuError(_("Cannot read %(file)s: %(error)s") % {
-            "file": path, "error": exc.strerror}) from exc
-    except UnicodeDecodeError as exc:
-        raise CongvuError(_("%(file)s is not UTF-8 text (byte %(pos)d).") % {
-            "file": path, "pos": exc.start}) from exc
+    text = read_utf8_file(path)
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in ("full_name", "agency", "leader") if c not in header]

@@ -18,6 +18,7 @@ from congvu.cli.common import (
     json_option,
     lang_option,
     now_option,
+    read_utf8_file,
     resolve_now,
 )
 from congvu.clock import parse_date
@@ -48,14 +49,7 @@ def request() -> None:
 def _read_csv(kind: str, path: Path) -> Any:
     from congvu.requests.csvfile import parse_rows
 
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise CongvuError(_("Cannot read %(file)s: %(error)s") % {
-            "file": path, "error": exc.strerror}) from exc
-    except UnicodeDecodeError as exc:
-        raise CongvuError(_("%(file)s is not UTF-8 text (byte %(pos)d).") % {
-            "file": path, "pos": exc.start}) from exc
+    text = read_utf8_file(path)
     return parse_rows(kind, text)
 
 
