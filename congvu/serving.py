@@ -42,9 +42,9 @@ def serve_single(app: WSGIApp, *, host: str, port: int, threads: int, secure: bo
     from waitress import serve
 
     if run_tasks:
-        from congvu.sso.outbox import start_thread
+        from congvu.tasks import start_threads
 
-        start_thread()
+        start_threads()
     proxy: dict[str, object] = {}
     if secure:
         # TLS ends at a reverse proxy on this machine, which says so in X-Forwarded-Proto.

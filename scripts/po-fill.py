@@ -1,7 +1,9 @@
-"""Developers' tool: fill Vietnamese translations from a JSON file {msgid: msgstr} into
+"""Developers' tool: fill Vietnamese translations from JSON files {msgid: msgstr} into
 congvu/locale/vi/LC_MESSAGES/django.po, replacing empty and fuzzy entries.
+``scripts/i18n`` runs it on every ``scripts/translations/*.json`` (one file per area,
+so parallel work never edits the same translations).
 
-    .venv/bin/python scripts/po-fill.py translations.json && scripts/i18n
+    .venv/bin/python scripts/po-fill.py a.json [b.json ...]
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ PO = Path(__file__).resolve().parents[1] / "congvu/locale/vi/LC_MESSAGES/django.
 
 
 def main() -> None:
-    wanted: dict[str, str] = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    wanted: dict[str, str] = {}
+    for name in sys.argv[1:]:
+        wanted.update(json.loads(Path(name).read_text(encoding="utf-8")))
     blocks = PO.read_text(encoding="utf-8").split("\n\n")
     out = []
     for block in blocks:

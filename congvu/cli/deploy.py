@@ -175,20 +175,23 @@ def serve(bind: str, public_url: str, threads: int, workers: int, worker: bool) 
 @json_option
 @lang_option
 def worker(once: bool, as_json: bool) -> None:
-    """The tasks worker: back-channel logout deliveries and SSO session expiry."""
+    """The tasks worker: back-channel logout deliveries, SSO session expiry and the jobs
+    (imports, reports) queued in the console."""
     import signal
     import threading
 
-    from congvu.sso.outbox import run_forever, run_once
+    from congvu.tasks import run_forever, run_once
 
     deployment.deployment_profile()
     if once:
-        expired, delivered = run_once()
+        done = run_once()
         if as_json:
-            emit_json({"expired_sessions": expired, "logouts_delivered": delivered})
+            emit_json(done)
         else:
-            click.echo(_("%(e)d session(s) expired, %(d)d logout notification(s) delivered.")
-                       % {"e": expired, "d": delivered})
+            click.echo(_("%(e)d session(s) expired, %(d)d logout notification(s) delivered, "
+                         "%(j)d job(s) run.") % {"e": done["expired_sessions"],
+                                                 "d": done["logouts_delivered"],
+                                                 "j": done["jobs_run"]})
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -1,11 +1,10 @@
-from django.urls import path
+"""The console's URLs: each area's module under ``pages/`` owns its own ``urlpatterns``
+(paths relative to ``/console/``), so adding an area is one line here."""
 
-from congvu.console.views import home, request_list, request_page
+from django.urls import include, path
 
 app_name = "console"
 
-urlpatterns = [
-    path("", home, name="home"),
-    path("requests/", request_list, name="requests"),
-    path("requests/<int:request_id>/", request_page, name="request"),
-]
+AREAS = ("home", "requests", "jobs")
+
+urlpatterns = [path("", include(f"congvu.console.pages.{area}")) for area in AREAS]

@@ -6,98 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-import pyotp
 import pytest
-from django.core.cache import cache
 from django.test import Client
-from django.utils import timezone
 
-from congvu.accounts.actions import do_create_operator
-from congvu.accounts.models import Account
-from congvu.profiles import Profile
-from congvu.requests import actions
-from congvu.requests.filing import AddressRow, PersonRow, RequestForm
-from congvu.requests.models import ServiceRequest
-from congvu.sso import keys, totp
-from congvu.sso.models import SecondFactor
-from tests.factories import OPERATOR, account, agency, grant
+from tests.console.conftest import logged_in, sign_in
 
 pytestmark = pytest.mark.django_db
-NEW = "Kx7#ab9Qzz!m"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_and_keys() -> Iterator[None]:
-    cache.clear()
-    keys.forget()
-    yield
-    cache.clear()
-    keys.forget()
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-
-
-def _post(c: Client, url: str, data: dict[str, str]) -> Any:
-    page = c.get(url)
-    return c.post(url, {"csrfmiddlewaretoken": _csrf(page.content.decode()), **data})
-
-
-def sign_in(acct: Account, otp: str, next_url: str = "/console/") -> Client:
-    """A browser signed in at the real sign-in page: first sign-in with the one-time
-    password, the password change, and (operators) the authenticator's enrolment."""
-    c = Client()
-    page = c.get("/sso/login/", {"next": next_url})
-    resp = c.post("/sso/login/", {"csrfmiddlewaretoken": _csrf(page.content.decode()),
-                                  "address": acct.address, "password": otp,
-                                  "next": next_url})
-    assert resp["Location"] == "/sso/password/", resp
-    resp = _post(c, "/sso/password/", {"new_password1": NEW, "new_password2": NEW})
-    if resp["Location"] == "/sso/totp/enrol/":
-        c.get("/sso/totp/enrol/")
-        secret = SecondFactor.objects.get(account=acct).secret
-        code = pyotp.TOTP(secret, interval=totp.STEP).now()
-        resp = _post(c, "/sso/totp/enrol/", {"code": code})
-    assert resp.status_code == 302 and resp["Location"] == next_url, resp
-    return c
-
-
-def _file(p: Profile, kind: str, agency_ref: str, when: dt.datetime,
-          form: RequestForm) -> ServiceRequest:
-    return actions.do_file_request(actor=OPERATOR, profile=p, kind=kind,
-                                   agency_ref=agency_ref, now=when, form=form)
-
-
-@pytest.fixture
-def world(use_profile: Callable[[str], Profile]) -> dict[str, Any]:
-    p = use_profile("quang-nam")
-    now = timezone.now()
-    long_ago = now - dt.timedelta(days=90)
-    agency(p, "sotttt", "Sở Thông tin và Truyền thông", now=long_ago)
-    agency(p, "ttcntt", "Trung tâm CNTT", kind="unit", parent="sotttt", now=long_ago)
-    agency(p, "stc", "Sở Tài chính", now=long_ago)
-    nam, _ = account(p, "sotttt", "Nguyễn Văn Nam", long_ago)
-    it, it_otp = account(p, "sotttt", "Trần Văn An", long_ago)
-    grant(p, it.address, "agency-it", "sotttt", long_ago)
-    servant, servant_otp = account(p, "stc", "Phạm Thị Cúc", long_ago)
-    op, op_otp = do_create_operator(actor=OPERATOR, profile=p, local_part="quantri",
-                                    now=long_ago)
-    reissue = RequestForm(requester_name="Trần Văn An", addresses=(AddressRow(nam.address),))
-    fresh = _file(p, "new_mailboxes", "sotttt", now - dt.timedelta(minutes=5),
-                  RequestForm(requester_name="A", persons=(PersonRow("Lê Văn Tám"),)))
-    oldest = _file(p, "password_reissue", "sotttt", now - dt.timedelta(days=30), reissue)
-    older = _file(p, "new_mailboxes", "ttcntt", now - dt.timedelta(days=20),
-                  RequestForm(requester_name="B", persons=(PersonRow("Phan Văn Hùng"),)))
-    foreign = _file(p, "new_mailboxes", "stc", now - dt.timedelta(minutes=1),
-                    RequestForm(requester_name="Người Sở Tài Chính",
-                                persons=(PersonRow("Võ Thị Hoa Sen"),)))
-    return {"p": p, "it": (it, it_otp), "servant": (servant, servant_otp),
-            "op": (op, op_otp), "fresh": fresh, "oldest": oldest, "older": older,
-            "foreign": foreign}
 
 
 def _ids(html: str) -> list[int]:
@@ -109,8 +26,6 @@ def test_anonymous_visitors_are_sent_to_the_sign_in_page_and_back(world: Any) ->
         resp = Client().get(url)
         assert resp.status_code == 302
         assert resp["Location"].startswith("/sso/login/?next=")
-        from urllib.parse import parse_qs, urlsplit
-
         assert parse_qs(urlsplit(resp["Location"]).query)["next"] == [url]
 
 
@@ -185,8 +100,25 @@ def test_vietnamese_by_default_english_with_the_switch_and_a_strict_csp(world: A
     assert "Hàng đợi yêu cầu" in resp.content.decode()
     csp = resp["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "style-src 'self'" in csp
-    assert ' style="' not in resp.content.decode() and "<script" not in resp.content.decode()
+    page = resp.content.decode()
+    # No inline style or script: the only script is htmx, a file from our own origin.
+    assert ' style="' not in page
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/htmx.min.js" defer>']
     c.post("/i18n/setlang/", {"language": "en", "next": "/console/requests/"})
     html = c.get("/console/requests/").content.decode()
     assert "Request queue" in html and 'lang="en"' in html and "Overdue" in html
     assert c.get("/static/console.css").status_code == 200
+
+
+def test_the_navigation_offers_each_audience_its_own_areas(world: Any) -> None:
+    nav = {}
+    for who in ("op", "it", "servant"):
+        html = logged_in(world[who][0]).get("/console/").content.decode()
+        nav[who] = set(re.findall(r'<nav class="console-nav".*?</nav>', html, re.S)[0]
+                       .split('href="')[1:])
+    def links(who: str) -> set[str]:
+        return {x.split('"')[0] for x in nav[who]}
+    assert {"/console/audit/", "/console/roles/", "/console/imports/"} <= links("op")
+    assert "/console/accounts/" in links("it") and "/console/roles/" not in links("it")
+    assert "/console/requests/" not in links("servant")
+    assert {"/console/me/", "/console/directory/"} <= links("servant")
