@@ -31,9 +31,12 @@ INSTALLED_APPS = [
     "congvu.accounts",
     "congvu.requests",
     "congvu.jobs",
+    "congvu.imports",
+    "congvu.reports",
     "congvu.sso",
     "congvu.web",
     "congvu.console",
+    "congvu.eoffice",
     "oauth2_provider",
 ]
 

@@ -29,6 +29,7 @@ from congvu.actors import Actor
 from congvu.audit.actions import record
 from congvu.clock import start_of_day
 from congvu.directory.models import SENIOR_KINDS, Agency, AgencyKind, Person
+from congvu.directory.search import index_account
 from congvu.directory.selectors import agency_by_ref, node_of
 from congvu.errors import CongvuError, Forbidden
 from congvu.profiles import Profile
@@ -181,6 +182,7 @@ def do_create_account(
         account, otp = _new_account(profile, local=local, kind=AccountKind.PERSON, agency=agency,
                                     person=person, requested=requested, now=now)
         reserve_name(profile, local, ReservedName.Kind.ACCOUNT, now, account=account)
+        index_account(account)  # the directory finds the person by their address too
         record(actor=actor, action="account.create", at=now, target=account.address, rule=rule,
                data={"agency": node.account_name, "state": account.state, "leader": leader,
                      "candidates": list(suggestion.candidates)})
@@ -439,6 +441,7 @@ def do_transfer(*, actor: Actor, profile: Profile, account: Account, to_agency_r
             if suggestion.local_part != account.local_part:
                 _readdress(profile, account, suggestion.local_part, now)
         account.save()
+        index_account(account)  # the directory: new agency, maybe a new address
         record(actor=actor, action="account.transfer", at=now, target=account.address,
                rule=life.transfer_rule,
                data={"from_agency": old_agency.account_name if old_agency else None,
@@ -508,6 +511,7 @@ def do_change_address(*, actor: Actor, profile: Profile, account: Account, local
         old_address = account.address
         _readdress(profile, account, local, now)
         account.save(update_fields=["local_part", "address"])
+        index_account(account)  # the directory finds the new address
         record(actor=actor, action="account.change_address", at=now, target=account.address,
                data={"old_address": old_address})
     return account

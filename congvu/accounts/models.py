@@ -66,6 +66,8 @@ class Account(AbstractBaseUser):
     activated_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     failed_logins = models.PositiveIntegerField(default=0)
+    #: The last sign-in counted as a mailbox check (NB-9.2, KH-10; ``mail/checks.py``).
+    last_mailbox_check = models.DateTimeField(null=True, blank=True)
 
     leave_effective_at = models.DateTimeField(null=True, blank=True)
     leave_rule = models.CharField(max_length=32, blank=True)
@@ -274,3 +276,24 @@ class RoleGrant(models.Model):
     def __str__(self) -> str:
         where = f" @ {self.agency.account_name}" if self.agency_id and self.agency else ""
         return f"{self.account.address}: {self.role}{where}"
+
+
+class MailboxCheck(models.Model):
+    """How often one account's mailbox was checked on one local day (NB-9.2, KH-10): one
+    row per account and day with a counter, upserted by ``mail/checks.py`` when the mail
+    plane reports an IMAP/POP3 sign-in (webmail included)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="checks")
+    day = models.DateField(help_text="The day in the profile's time zone.")
+    count = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["account_id", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="mailbox_check_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day}: {self.count}"

@@ -5,17 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from congvu.accounts.models import AGENCY_ROLES, Account, Alias, ReservedName, Role, RoleGrant
+from congvu.accounts.models import (
+    AGENCY_ROLES,
+    Account,
+    Alias,
+    Delegation,
+    Forward,
+    ReservedName,
+    Role,
+    RoleGrant,
+)
+from congvu.accounts.naming import Suggestion
 from congvu.actors import Actor
+from congvu.audit.models import AuditEvent
 from congvu.clock import iso
 from congvu.directory.selectors import agency_by_ref, agency_subtree_ids
-from congvu.errors import Forbidden, NotFound
+from congvu.errors import CongvuError, Forbidden, NotFound
 from congvu.profiles import Profile
+
+if TYPE_CHECKING:
+    from congvu.directory.models import Agency
 
 
 def full_address(profile: Profile, text: str) -> str:
@@ -202,3 +216,270 @@ def accounts_for(actor: Actor, *, agency_ref: str | None = None,
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("address")
+
+
+# ------------------------------------------------------------ the console (issue 6)
+
+#: Who may read agencies' accounts in the console (the selectors narrow it per agency).
+ACCOUNT_READERS = ("operator", "system", "agency-it", "clerk")
+
+
+def _variants() -> dict[str, str]:
+    """Every letter that folds (KH-3.1) to each ASCII letter, both cases: ``a`` → the 34
+    forms of a, ă, â with their tone marks."""
+    from congvu.text import fold
+
+    groups: dict[str, set[str]] = {}
+    for cp in [*range(0x41, 0x5B), *range(0x61, 0x7B), *range(0xC0, 0x1F00)]:
+        char = chr(cp)
+        base = fold(char)
+        if len(base) == 1 and base.isascii() and base.isalpha():
+            groups.setdefault(base.lower(), set()).update({char, char.lower(), char.upper()})
+    return {k: "".join(sorted(c for c in v if len(c) == 1)) for k, v in groups.items()}
+
+
+_VARIANTS: dict[str, str] = {}
+
+
+def accent_insensitive_pattern(text: str) -> str:
+    """A regular expression that finds ``text`` in a Vietnamese name whatever its tone
+    marks and case: "nguyen van" finds "Nguyễn Văn", and "Nguyễn" finds "NGUYEN". The
+    same expression works on SQLite (Python's ``re``) and PostgreSQL (``~``): it lists
+    both cases itself, so it does not depend on the database's collation."""
+    import re
+
+    from congvu.text import fold
+
+    if not _VARIANTS:
+        _VARIANTS.update(_variants())
+    words = [fold(w).lower() for w in text.split()]
+    parts = []
+    for word in words:
+        parts.append("".join(f"[{_VARIANTS[c]}]" if c in _VARIANTS else re.escape(c)
+                             for c in word))
+    return r"\s+".join(p for p in parts if p)
+
+
+def search_filter(query: str) -> Q:
+    """Accounts whose holder's name or whose address contains ``query``, accents and case
+    ignored (issue 6: the console's search)."""
+    from congvu.text import fold
+
+    pattern = accent_insensitive_pattern(query)
+    folded = "".join(fold(query).lower().split())
+    if not pattern:
+        return Q()
+    return Q(person__full_name__regex=pattern) | Q(address__contains=folded)
+
+
+def _check_state(state: str) -> None:
+    from congvu.accounts.models import AccountState
+
+    if state and state not in AccountState.values:
+        raise CongvuError(_("Unknown state %(state)r. Valid states: %(valid)s.") % {
+            "state": state, "valid": ", ".join(AccountState.values)})
+
+
+def account_list(actor: Actor, *, agency_ref: str | None = None, state: str = "",
+                 query: str = "") -> QuerySet[Account]:
+    """The console's account list: :func:`accounts_for` (an agency contact's own subtree
+    only) narrowed by state and an accent-insensitive search on name and address."""
+    _check_state(state)
+    qs = accounts_for(actor, agency_ref=agency_ref or None, state=state)
+    if query.strip():
+        qs = qs.filter(search_filter(query))
+    return qs
+
+
+def state_counts(actor: Actor, *, agency_ref: str | None = None,
+                 query: str = "") -> dict[str, int]:
+    """How many of the accounts ``actor`` may see are in each state (same filters as the
+    list, the state aside): one grouped query."""
+    qs = accounts_for(actor, agency_ref=agency_ref or None)
+    if query.strip():
+        qs = qs.filter(search_filter(query))
+    rows = qs.order_by().values("state").annotate(n=Count("id"))
+    return {r["state"]: r["n"] for r in rows}
+
+
+def _require_reader(actor: Actor) -> None:
+    if actor.kind not in ACCOUNT_READERS:
+        raise Forbidden(_("%(actor)s may not see agencies' accounts.") % {
+            "actor": actor.label})
+
+
+def _visible(actor: Actor, account: Account) -> bool:
+    ids = visible_agency_ids(actor)
+    if ids is None:
+        return True
+    person = account.person
+    return account.agency_id in ids or bool(person and person.department_id in ids)
+
+
+def account_for(actor: Actor, profile: Profile, address: str) -> Account:
+    """One account ``actor`` may see: any for an operator; within their agencies'
+    subtrees for an IT contact or clerk (Forbidden otherwise, without its data)."""
+    _require_reader(actor)
+    account = account_by_address(profile, address)
+    if not _visible(actor, account):
+        raise Forbidden(_("%(actor)s may not see this account: it belongs to another "
+                          "agency.") % {"actor": actor.label})
+    return account
+
+
+def can_manage(actor: Actor, account: Account) -> bool:
+    """Whether ``actor`` may change ``account`` (the test the actions make)."""
+    agency = account.agency
+    ancestors = [a.pk for a in agency.ancestors()] if agency else []
+    return actor.can_manage_agency(agency.pk if agency else None, ancestors)
+
+
+def manageable_account(actor: Actor, profile: Profile, address: str) -> Account:
+    """An account ``actor`` may see and change (the actions check it again): Forbidden
+    for another agency's account, or for a clerk, who changes accounts only through
+    requests."""
+    account = account_for(actor, profile, address)
+    if not can_manage(actor, account):
+        raise Forbidden(_("%(actor)s may not change this account: an agency's IT contact "
+                          "manages their own agency's accounts, a clerk files requests.") % {
+            "actor": actor.label})
+    return account
+
+
+def manageable_agencies(actor: Actor) -> QuerySet[Agency]:
+    """The agencies whose accounts ``actor`` may manage (transfer targets, creation)."""
+    from congvu.directory.models import Agency
+
+    qs = Agency.objects.select_related("parent").order_by("name", "account_name")
+    if actor.kind in ("operator", "system"):
+        return qs
+    if actor.kind != "agency-it":
+        return qs.none()
+    return qs.filter(pk__in=agency_subtree_ids(actor.agency_ids))
+
+
+def visible_agencies(actor: Actor) -> QuerySet[Agency]:
+    """The agencies ``actor`` may filter the account list by."""
+    from congvu.directory.models import Agency
+
+    ids = visible_agency_ids(actor)
+    qs = Agency.objects.order_by("name", "account_name")
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    """What the console's account page shows, read in a fixed number of queries."""
+
+    account: Account
+    aliases: list[Alias]
+    forwards: list[Forward]
+    delegates: list[str]
+    grants: list[RoleGrant]
+    events: list[AuditEvent]
+    can_manage: bool
+
+
+def account_page(actor: Actor, profile: Profile, address: str, *,
+                 events: int = 20) -> AccountPage:
+    """The account, its aliases and forwards, roles and its newest audit events (under
+    its current address and its former ones): whatever the province's size, a handful
+    of queries (no N+1)."""
+    _require_reader(actor)
+    account = account_by_address(profile, address)
+    account = (Account.objects.select_related(
+        "person", "person__agency", "person__department", "agency", "agency__parent",
+        "agency__parent__parent", "mailbox").get(pk=account.pk))
+    if not _visible(actor, account):
+        raise Forbidden(_("%(actor)s may not see this account: it belongs to another "
+                          "agency.") % {"actor": actor.label})
+    aliases = list(Alias.objects.filter(account=account).order_by("address"))
+    targets = [account.address, *(a.address for a in aliases)]
+    found = list(AuditEvent.objects.filter(target__in=targets).order_by("-id")[:events])
+    return AccountPage(
+        account=account, aliases=aliases,
+        forwards=list(Forward.objects.filter(account=account).order_by("target")),
+        delegates=list(Delegation.objects.filter(mailbox=account)
+                       .order_by("delegate__address")
+                       .values_list("delegate__address", flat=True)),
+        grants=list(RoleGrant.objects.filter(account=account).select_related("agency")
+                    .order_by("role", "agency__account_name")),
+        events=found, can_manage=can_manage(actor, account))
+
+
+def role_list(actor: Actor, *, role: str = "", agency_ref: str | None = None,
+              address: str = "", profile: Profile | None = None) -> list[RoleEntry]:
+    """The console's roles page (operators only): who holds which role, narrowed to a
+    role, an agency's subtree or one account."""
+    actor.require_operator()
+    if role and role not in Role.values:
+        raise CongvuError(_("Unknown role %(role)r. Roles: %(valid)s.") % {
+            "role": role, "valid": ", ".join(Role.values)})
+    account = account_by_address(profile, address) if address and profile else None
+    entries = role_entries(actor, account=account, agency_ref=agency_ref or None)
+    if agency_ref:
+        entries = [e for e in entries if e.role != Role.OPERATOR]
+    return [e for e in entries if not role or e.role == role]
+
+
+def manageable_agency(actor: Actor, agency_ref: str) -> Agency:
+    """An agency whose accounts ``actor`` may manage (a transfer's target): NotFound for
+    an unknown one, Forbidden for another agency's (the action checks it again)."""
+    agency = agency_by_ref(agency_ref)
+    actor.require_agency(agency.pk, [a.pk for a in agency.ancestors()])
+    return agency
+
+
+def check_address_choice(profile: Profile, text: str) -> str:
+    """The operator's address (``local`` or ``local@<domain>``) as a local part, or the
+    error the account actions would give: wrong domain, bad format, length, in use or a
+    tombstone. Read-only: lets the console refuse a choice before anything is written."""
+    from congvu.accounts.actions import _validate_local_part, ensure_name_free
+    from congvu.requests.fulfil import chosen_local
+
+    local = _validate_local_part(profile, chosen_local(profile, text))
+    try:
+        ensure_name_free(profile, local)
+    except CongvuError as exc:  # never reused: the collision rule gives another name
+        raise CongvuError(exc.message, rule=profile.naming.collision_rule) from None
+    return local
+
+
+@dataclass(frozen=True)
+class PersonNaming:
+    """The address the profile gives a new person: the person rule's base address, the
+    suggestion (its rule and free candidates) and whether the base was taken."""
+
+    base: str
+    suggestion: Suggestion
+
+    @property
+    def collision(self) -> bool:
+        return self.suggestion.local_part != self.base
+
+
+def person_naming(actor: Actor, profile: Profile, node: Agency, full_name: str) -> PersonNaming:
+    """Operators only: the naming suggestion for a person of ``node`` (NB-5.3, KH-3.3a,
+    QN-4.1, NT-4.2a; collisions NB-5.4, KH-3.3b, QN-4.2, NT-4.2b), against every address
+    in use or tombstoned. Raises NamingError for a name no address can be made from."""
+    from congvu.accounts.naming import (
+        base_local_part,
+        parse_person_name,
+        person_agency_abbr,
+        suggest_person,
+    )
+    from congvu.directory.selectors import node_of
+
+    actor.require_operator()
+    abbr = person_agency_abbr(profile, node_of(node))
+    given = parse_person_name(full_name, rule=profile.naming.person_rule).given
+    taken = taken_local_parts(profile.mail.domain, containing=given)
+    return PersonNaming(base_local_part(profile, full_name, agency=abbr),
+                        suggest_person(profile, full_name, agency=abbr, taken=taken))
+
+
+def department_of(agency: Agency, ref: str) -> Agency:
+    """A department (phòng/ban) of ``agency`` by abbreviation or account name."""
+    from congvu.accounts.actions import _department_of
+
+    return _department_of(agency, ref)

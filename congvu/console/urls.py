@@ -5,6 +5,7 @@ from django.urls import include, path
 
 app_name = "console"
 
-AREAS = ("home", "requests", "jobs")
+AREAS = ("home", "requests", "jobs", "accounts", "me", "directory", "monitoring",
+         "processing", "roles", "reports", "imports", "audit")
 
 urlpatterns = [path("", include(f"congvu.console.pages.{area}")) for area in AREAS]

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+
+#: Size of the folded search keys (``congvu.directory.search.KEY_LENGTH``).
+SEARCH_KEY_LENGTH = 2000
+
+
+def _with_key(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A ``save(update_fields=...)`` also writes the recomputed search key."""
+    fields = kwargs.get("update_fields")
+    if fields is not None:
+        kwargs["update_fields"] = {*fields, "search_key"}
+    return kwargs
 
 
 class AgencyKind(models.TextChoices):
@@ -32,16 +45,26 @@ class Agency(models.Model):
     #: The agency requires a second factor (TOTP) at SSO sign-in for its accounts.
     require_second_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField()
+    #: Folded name, abbreviation and account name, then the ancestors' (directory search;
+    #: ``congvu.directory.search``). Recomputed by ``save()``.
+    search_key = models.CharField(max_length=SEARCH_KEY_LENGTH, blank=True, default="")
 
     class Meta:
         ordering = ["account_name"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "abbr"], name="agency_abbr_unique_in_parent"),
         ]
+        indexes = [models.Index(fields=["search_key"], name="agency_search_key")]
         verbose_name_plural = "agencies"
 
     def __str__(self) -> str:
         return f"{self.account_name} ({self.name})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from congvu.directory.search import key_of_agency
+
+        self.search_key = key_of_agency(self)
+        super().save(*args, **_with_key(kwargs))
 
     def ancestors(self) -> list[Agency]:
         """Self first, then each parent up to the top-level agency."""
@@ -65,12 +88,23 @@ class Person(models.Model):
     is_leader = models.BooleanField(default=False)
     birth_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField()
+    #: Folded given name, full name, position, department and agency chain: the province
+    #: directory's accent-insensitive search and its order (``congvu.directory.search``).
+    #: Recomputed by ``save()``; bulk writes call ``search.index_persons``.
+    search_key = models.CharField(max_length=SEARCH_KEY_LENGTH, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["search_key"], name="person_search_key")]
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from congvu.directory.search import key_of_person
+
+        self.search_key = key_of_person(self)
+        super().save(*args, **_with_key(kwargs))
 
     @property
     def unit_led(self) -> Agency:

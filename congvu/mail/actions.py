@@ -27,7 +27,9 @@ from congvu.accounts.models import Account, AccountState, Alias, Delegation, For
 from congvu.accounts.selectors import account_by_address, full_address
 from congvu.actors import Actor
 from congvu.audit.actions import record
-from congvu.errors import CongvuError
+from congvu.deployment import deployment_profile
+from congvu.errors import CongvuError, Forbidden, NotFound
+from congvu.mail import checks
 from congvu.mail.policy import external_limit_rule
 from congvu.profiles import Profile
 
@@ -44,11 +46,11 @@ SEND_POLICY = Actor(kind="system", label="system:policy")
 LOGIN_RECORD_INTERVAL = dt.timedelta(minutes=5)
 
 
-def _peek(address: str) -> tuple[str, int, dt.datetime | None] | None:
+def _peek(address: str) -> tuple[str, int, dt.datetime | None, dt.datetime | None] | None:
     """A plain read first, so unknown addresses (a password-guessing run over invented
     names) and repeated sign-ins never open a write transaction."""
     return (Account.objects.filter(address=address.strip().lower())
-            .values_list("state", "failed_logins", "last_login").first())
+            .values_list("state", "failed_logins", "last_login", "last_mailbox_check").first())
 
 
 def _locked(address: str) -> Account | None:
@@ -93,27 +95,40 @@ def do_record_auth_failure(*, profile: Profile, address: str, now: dt.datetime,
     return True
 
 
-def do_record_auth_success(*, address: str, now: dt.datetime) -> bool:
+def do_record_auth_success(*, address: str, now: dt.datetime, protocol: str = "",
+                           profile: Profile | None = None) -> bool:
     """A successful sign-in for ``address``: resets the NB-7.2a count and records
-    ``last_login``/``last_activity_at`` (QN-7.2, NT-6.2a) through ``do_record_login``.
+    ``last_login``/``last_activity_at`` (QN-7.2, NT-6.2a) through ``do_record_login``;
+    an IMAP/POP3 sign-in (``protocol``, Dovecot's service name) is also counted as a
+    mailbox check (NB-9.2, KH-10: :mod:`congvu.mail.checks`).
 
     Only an active account signs in: Dovecot reports success for a correct password even
     when the passdb then refuses the login, and that must not count as activity.
     Returns True for an active account's sign-in (written unless one was recorded less
-    than ``LOGIN_RECORD_INTERVAL`` earlier with no failure since), False otherwise.
+    than ``LOGIN_RECORD_INTERVAL`` earlier with no failure since and it continues the
+    last mailbox check), False otherwise.
     """
     seen = _peek(address)
     if seen is None or seen[0] != S.ACTIVE:
         return False
-    _state, failures, last = seen
-    if not failures and last is not None and (
-            dt.timedelta(0) <= now - last < LOGIN_RECORD_INTERVAL):
+    _state, failures, last, last_check = seen
+    login_due = bool(failures) or last is None or not (
+        dt.timedelta(0) <= now - last < LOGIN_RECORD_INTERVAL)
+    check_profile: Profile | None = None
+    if checks.is_mailbox_protocol(protocol):
+        check_profile = profile or deployment_profile()
+        if not checks.is_new_check(check_profile, last_check, now):
+            check_profile = None
+    if not login_due and check_profile is None:
         return True
     with transaction.atomic():
         account = _locked(address)
         if account is None or account.state != S.ACTIVE:
             return False
-        do_record_login(account=account, now=now)
+        if login_due:
+            do_record_login(account=account, now=now)
+        if check_profile is not None:
+            checks.record_check(profile=check_profile, account=account, now=now)
     return True
 
 
@@ -153,9 +168,22 @@ def forward_allowed(profile: Profile, target: str) -> bool:
                for pattern in profile.mail.forward_allow)
 
 
+def require_holder_or_manager(actor: Actor, account: Account) -> None:
+    """The holder of an active account sets their own mailbox's forwarding (issue 6: the
+    console's own pages); anyone else must manage the account's agency."""
+    if actor.account_id is not None and actor.account_id == account.pk:
+        if account.state != S.ACTIVE:
+            raise Forbidden(_("Account %(address)s is %(state)s; only an active account "
+                              "changes its own settings.") % {
+                "address": account.address, "state": account.state})
+        return
+    require_manage(actor, account.agency)
+
+
 def do_add_forward(*, actor: Actor, profile: Profile, address: str, target: str,
                    keep_copy: bool, now: dt.datetime) -> Forward:
-    """Forward a mailbox to ``target`` (NB-4.5: government domains only)."""
+    """Forward a mailbox to ``target`` (NB-4.5: government domains only); by its holder
+    or by whoever manages its agency."""
     goal = target.strip().lower()
     if not _ADDRESS_RE.match(goal):
         raise CongvuError(_("Invalid forwarding address %(target)r.") % {"target": target})
@@ -166,7 +194,7 @@ def do_add_forward(*, actor: Actor, profile: Profile, address: str, target: str,
                           rule="NB-4.5")
     with transaction.atomic():
         account = account_by_address(profile, address)
-        require_manage(actor, account.agency)
+        require_holder_or_manager(actor, account)
         if goal == account.address:
             raise CongvuError(_("A mailbox cannot forward to itself."))
         fwd, _created = Forward.objects.update_or_create(
@@ -174,6 +202,22 @@ def do_add_forward(*, actor: Actor, profile: Profile, address: str, target: str,
         record(actor=actor, action="mailbox.forward", at=now, target=account.address,
                rule="NB-4.5", data={"to": goal, "keep_copy": keep_copy})
     return fwd
+
+
+def do_remove_forward(*, actor: Actor, profile: Profile, address: str, target: str,
+                      now: dt.datetime) -> None:
+    """Stop forwarding a mailbox to ``target``; by its holder or by whoever manages its
+    agency. Audited with NB-4.5 like the forwarding it ends."""
+    goal = target.strip().lower()
+    with transaction.atomic():
+        account = account_by_address(profile, address)
+        require_holder_or_manager(actor, account)
+        deleted, _rows = Forward.objects.filter(account=account, target=goal).delete()
+        if not deleted:
+            raise NotFound(_("%(address)s does not forward to %(target)s.") % {
+                "address": account.address, "target": goal or "—"})
+        record(actor=actor, action="mailbox.unforward", at=now, target=account.address,
+               rule="NB-4.5", data={"to": goal})
 
 
 def do_delegate(*, actor: Actor, profile: Profile, address: str, delegate: str,

@@ -11,7 +11,8 @@ when configured, ``fail_type`` (``credentials``, ``account``, ``expired``, ``dis
 - ``allow``: always ``{"status": 0}``; the passdb itself refuses accounts that are not
   active, and refusing here would only add a second place that decides.
 - ``report`` with success: the sign-in is recorded and the NB-7.2a count reset
-  (:func:`congvu.mail.actions.do_record_auth_success`).
+  (:func:`congvu.mail.actions.do_record_auth_success`); over IMAP or POP3 it is also a
+  mailbox check (NB-9.2, KH-10: :mod:`congvu.mail.checks`).
 - ``report`` with a wrong password: :func:`congvu.mail.actions.do_record_auth_failure`
   counts it and suspends past the profile's limit (NB-7.2a: more than 12 consecutive).
   Every sign-in path goes through Dovecot's auth (IMAP, SMTP submission via Postfix's
@@ -135,10 +136,11 @@ def _failure_in_db(profile: Profile, address: str, now: dt.datetime, remote: str
                                   protocol=protocol)
 
 
-def _success_in_db(address: str, now: dt.datetime) -> bool:
+def _success_in_db(profile: Profile, address: str, now: dt.datetime, protocol: str) -> bool:
     from congvu.mail.actions import do_record_auth_success
 
-    return do_record_auth_success(address=address, now=now)
+    return do_record_auth_success(address=address, now=now, protocol=protocol,
+                                  profile=profile)
 
 
 class BadRequest(Exception):
@@ -161,7 +163,7 @@ class AuthPolicyService:
         now: Callable[[], dt.datetime] = clock.now,
         run_db: DbRunner = in_thread,
         record_failure: Callable[[Profile, str, dt.datetime, str, str], bool] = _failure_in_db,
-        record_success: Callable[[str, dt.datetime], bool] = _success_in_db,
+        record_success: Callable[[Profile, str, dt.datetime, str], bool] = _success_in_db,
         db_timeout: float = DB_TIMEOUT,
     ) -> None:
         self.profile_loader = profile_loader
@@ -200,10 +202,11 @@ class AuthPolicyService:
         if address is None:
             return
         now = self.now()
-        if outcome == "success":
-            await self._db(lambda: self.record_success(address, now))
-            return
         remote, protocol = _text(payload.get("remote")), _text(payload.get("protocol"))
+        if outcome == "success":
+            # An IMAP/POP3 sign-in is also a mailbox check (NB-9.2, KH-10).
+            await self._db(lambda: self.record_success(profile, address, now, protocol))
+            return
         suspended = await self._db(
             lambda: self.record_failure(profile, address, now, remote, protocol))
         if suspended:

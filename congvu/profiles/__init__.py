@@ -183,6 +183,8 @@ class Profile:
     #: The rule behind each SLA (``new_mailbox`` → ``NB-6.2b``), cited with its deadline.
     sla_rules: dict[str, str] = field(default_factory=dict)
     checks: dict[str, int] = field(default_factory=dict)
+    #: The rule behind each minimum of ``checks`` (``agency_per_working_day`` → ``NB-9.2``).
+    check_rules: dict[str, str] = field(default_factory=dict)
     report: dict[str, str] = field(default_factory=dict)
     operator: dict[str, str] = field(default_factory=dict)
 
@@ -268,6 +270,7 @@ def build_profile(data: dict[str, Any]) -> Profile:
         sla=sla,
         sla_rules={str(k): str(v) for k, v in d.pop("sla_rules", {}).items()},
         checks=dict(d.pop("checks", {})),
+        check_rules={str(k): str(v) for k, v in d.pop("check_rules", {}).items()},
         report=dict(d.pop("report", {})),
         operator=dict(d.pop("operator", {})),
     )

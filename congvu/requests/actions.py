@@ -169,6 +169,7 @@ def do_reject_request(*, actor: Actor, request_id: int, reason: str,
         req = locked_request(request_id)
         _require_open(req)
         req.status_reason = why
+        req.save(update_fields=["status_reason"])  # the agency is told why
         req.items.filter(status__in=_UNSETTLED).update(status=ItemStatus.REFUSED, outcome=why,
                                                        done_at=now)
         record(actor=actor, action="request.reject", at=now, target=req.target, reason=why)

@@ -200,7 +200,7 @@ class Recorder:
         self.events.append(("failure", address, remote, protocol))
         return False
 
-    def success(self, address: str, now: dt.datetime) -> bool:
+    def success(self, profile: Profile, address: str, now: dt.datetime, protocol: str) -> bool:
         self.events.append(("success", address))
         return True
 
