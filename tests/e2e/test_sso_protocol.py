@@ -380,6 +380,50 @@ def test_refresh_token_works_and_rotates(op: Provider, app: Client, person: Acco
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
 
 
+def test_reused_refresh_token_revokes_the_whole_family(
+        op: Provider, app: Client, resource_server: Client, person: Account) -> None:
+    """Refresh token reuse protection (RFC 9700 §4.14.2): presenting a rotated token
+    again ends every token of its family, the newest included."""
+    tokens = signed_in(op, app, person)
+    second = op.refresh(app, tokens["refresh_token"]).json()
+    third = op.refresh(app, second["refresh_token"]).json()
+    assert active(op, resource_server, third["access_token"])["active"] is True
+    replay = op.refresh(app, tokens["refresh_token"])
+    assert replay.status_code == 400 and replay.json() == {"error": "invalid_grant"}
+    assert active(op, resource_server, third["access_token"])["active"] is False
+    latest = op.refresh(app, third["refresh_token"])
+    assert latest.status_code == 400 and latest.json()["error"] == "invalid_grant"
+
+
+def test_refresh_client_authentication_scopes_and_claims(
+        op: Provider, app: Client, legacy_app: Client, person: Account) -> None:
+    """client_secret_post works like client_secret_basic; another client's, a wrong
+    secret and a wider scope are refused without using the token up; a narrower scope
+    is granted; the new ID token names the same person and session."""
+    tokens = signed_in(op, app, person)
+    _header, first = verify(op, tokens["id_token"])
+    other = op.refresh(legacy_app, tokens["refresh_token"])
+    assert other.status_code == 400 and other.json()["error"] == "invalid_grant"
+    wrong = op.refresh(Client(app.client_id, "sai-bi-mat", app.redirect_uri),
+                       tokens["refresh_token"])
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    wider = op.token(app, grant_type="refresh_token", refresh_token=tokens["refresh_token"],
+                     scope="openid email phone")
+    assert wider.status_code == 400 and wider.json()["error"] == "invalid_scope"
+    posted = requests.post(op.endpoint("token_endpoint"), timeout=30, data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+        "scope": "openid email", "client_id": app.client_id,
+        "client_secret": app.client_secret})
+    assert posted.status_code == 200, posted.text
+    fresh = posted.json()
+    assert fresh["scope"] == "openid email" and fresh["token_type"] == "Bearer"
+    header, claims = verify(op, fresh["id_token"])
+    assert header["alg"] == "RS256" and header["kid"]
+    assert claims["sub"] == first["sub"] and claims["sid"] == first["sid"]
+    assert claims["email"] == person.address and "name" not in claims
+    assert claims["aud"] == app.client_id and claims["iss"] == op.issuer
+
+
 def test_expired_access_token_is_refused(op: Provider, app: Client, resource_server: Client,
                                          provider: LiveProvider, person: Account) -> None:
     tokens = signed_in(op, app, person)
