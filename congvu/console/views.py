@@ -11,6 +11,7 @@ from typing import Any, Concatenate, ParamSpec
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -76,6 +77,12 @@ def local_time(moment: dt.datetime | None, tz: str) -> str:
     if moment is None:
         return "—"
     return moment.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M")
+
+
+def pager_urls(page: Page[Any], page_url: Callable[[int], str]) -> dict[str, str]:
+    """The previous and next page links of a paginated list (empty at either end)."""
+    return {"previous_url": page_url(page.previous_page_number()) if page.has_previous() else "",
+            "next_url": page_url(page.next_page_number()) if page.has_next() else ""}
 
 
 def local_date(day: dt.date | None) -> str:

@@ -9,6 +9,12 @@ from tests.e2e.conftest import Account, LiveProvider, new_password
 from tests.e2e.relying_party import RelyingParty
 
 
+def init_operator(provider: LiveProvider) -> Account:
+    """The operator ``congvu init`` made, with a fresh one-time password."""
+    made = provider.cli_json("account", "reset-password", "quantri", "--json")
+    return Account(made["address"], made["one_time_password"], "")
+
+
 class Browser:
     """One person's browser (its own cookies) with a screenshot trail."""
 
@@ -62,6 +68,21 @@ class Browser:
             self.page.fill("#id_new_password2", password)
             self.page.click("#change")
             account.password, account.must_change = password, False
+        self.arrive(then)
+
+    def sign_in_enrolling_totp(self, account: Account, then: str) -> None:
+        """Sign in as someone who must enrol an authenticator first (operators): the
+        password (and its forced change), the enrolment with a code computed from the
+        secret the page shows; ends on ``then``."""
+        import pyotp
+
+        from congvu.sso import totp
+
+        self.sign_in(account, then=f"{self.provider.issuer}/sso/totp/enrol/")
+        secret = self.page.inner_text("#totp-secret").strip()
+        self.shot("yeu-to-thu-hai")
+        self.page.fill("#id_code", pyotp.TOTP(secret, interval=totp.STEP).now())
+        self.page.click("#enrol")
         self.arrive(then)
 
     def shown(self) -> dict[str, str]:

@@ -45,19 +45,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _sign_in_operator(browser: Browser, provider: LiveProvider, then: str) -> None:
-    import pyotp
-
-    from congvu.sso import totp
-
     op = provider.account("skhcn")
     provider.cli("role", "grant", op.address, "operator")
     browser.open(then)
     assert browser.on_sign_in_page(), browser.url
-    browser.sign_in(op, then=f"{provider.issuer}/sso/totp/enrol/")
-    secret = browser.page.inner_text("#totp-secret").strip()
-    browser.page.fill("#id_code", pyotp.TOTP(secret, interval=totp.STEP).now())
-    browser.page.click("#enrol")
-    browser.arrive(then)
+    browser.sign_in_enrolling_totp(op, then=then)
 
 
 def _upload(browser: Browser, name: str, rows: list[list[Any]]) -> str:

@@ -10,33 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import pyotp
 import pytest
 
-from congvu.sso import totp
-from tests.e2e.browser import Browser
-from tests.e2e.conftest import RP_BROWSER_SKIP, Account, LiveProvider
+from tests.e2e.browser import Browser, init_operator
+from tests.e2e.conftest import RP_BROWSER_SKIP, LiveProvider
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sso-e2e"), RP_BROWSER_SKIP]
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def _operator(provider: LiveProvider) -> Account:
-    """The operator ``congvu init`` made, with a fresh one-time password."""
-    made = provider.cli_json("account", "reset-password", "quantri", "--json")
-    return Account(made["address"], made["one_time_password"], "")
 
 
-def _sign_in_with_totp(browser: Browser, op: Account, then: str) -> None:
-    """Password, forced change, then the authenticator's enrolment operators must do."""
-    issuer = browser.provider.issuer
-    browser.sign_in(op, then=f"{issuer}/sso/totp/enrol/")
-    secret = browser.page.inner_text("#totp-secret").strip()
-    browser.shot("yeu-to-thu-hai")
-    browser.page.fill("#id_code", pyotp.TOTP(secret, interval=totp.STEP).now())
-    browser.page.click("#enrol")
-    browser.arrive(then)
 
 
 def test_operator_processes_an_overdue_request_then_manages_accounts_and_roles(
@@ -54,13 +39,13 @@ def test_operator_processes_an_overdue_request_then_manages_accounts_and_roles(
         "Nguyễn Ngọc Thành", "--position", "Chuyên viên", "--requester", "Lê Thị Hoa",
         "--requester-position", "Chánh Văn phòng", "--phone", "0229 3871 234",
         "--as", contact.address, "--now", filed_at, "--json")
-    op = _operator(provider)
+    op = init_operator(provider)
 
     # The queue, overdue first and flagged.
     queue = f"{issuer}/console/requests/"
     browser.open(queue)
     assert browser.on_sign_in_page(), browser.url
-    _sign_in_with_totp(browser, op, then=queue)
+    browser.sign_in_enrolling_totp(op, then=queue)
     row = browser.page.locator(f"#request-{req['id']}")
     assert "overdue" in (row.get_attribute("class") or "")
     assert "quá hạn" in row.inner_text().lower()  # shown in capitals by the CSS

@@ -11,33 +11,21 @@ import datetime as dt
 import io
 from zoneinfo import ZoneInfo
 
-import pyotp
 import pytest
 from openpyxl import load_workbook
 
 from congvu.profiles import load_profile
 from congvu.reports.cadence import cadence_of, next_due
-from congvu.sso import totp
-from tests.e2e.browser import Browser
-from tests.e2e.conftest import RP_BROWSER_SKIP, Account, LiveProvider
+from tests.e2e.browser import Browser, init_operator
+from tests.e2e.conftest import RP_BROWSER_SKIP, LiveProvider
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sso-e2e"), RP_BROWSER_SKIP]
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def _operator(provider: LiveProvider) -> Account:
-    """The operator ``congvu init`` made, with a fresh one-time password."""
-    made = provider.cli_json("account", "reset-password", "quantri", "--json")
-    return Account(made["address"], made["one_time_password"], "")
 
 
-def _sign_in_with_totp(browser: Browser, op: Account, then: str) -> None:
-    browser.sign_in(op, then=f"{browser.provider.issuer}/sso/totp/enrol/")
-    secret = browser.page.inner_text("#totp-secret").strip()
-    browser.page.fill("#id_code", pyotp.TOTP(secret, interval=totp.STEP).now())
-    browser.page.click("#enrol")
-    browser.arrive(then)
 
 
 def test_operator_prepares_the_nb_11_7_report_and_downloads_its_xlsx(
@@ -53,7 +41,7 @@ def test_operator_prepares_the_nb_11_7_report_and_downloads_its_xlsx(
 
     browser.open(reports)
     assert browser.on_sign_in_page(), browser.url
-    _sign_in_with_totp(browser, _operator(provider), then=reports)
+    browser.sign_in_enrolling_totp(init_operator(provider), then=reports)
     today = dt.datetime.now(TZ).date()
     period = next_due(cadence_of(load_profile("ninh-binh")), today)  # type: ignore[arg-type]
     due = browser.page.inner_text("#report-due")

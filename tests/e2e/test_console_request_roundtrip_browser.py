@@ -9,9 +9,8 @@ import re
 
 import pytest
 
-from tests.e2e.browser import Browser
+from tests.e2e.browser import Browser, init_operator
 from tests.e2e.conftest import RP_BROWSER_SKIP, LiveProvider
-from tests.e2e.test_console_operator_browser import _operator, _sign_in_with_totp
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sso-e2e"), RP_BROWSER_SKIP]
 
@@ -48,7 +47,7 @@ def test_a_request_filed_by_an_agency_is_fulfilled_by_the_operator(
                            f"{request.node.name}-op")
         queue = f"{issuer}/console/requests/"
         operator.open(queue)
-        _sign_in_with_totp(operator, _operator(provider), then=queue)
+        operator.sign_in_enrolling_totp(init_operator(provider), then=queue)
         op_page.click(f"#request-{request_id} a")
         operator.arrive(f"{issuer}/console/requests/{request_id}/")
         op_page.click("#process")

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from congvu import clock, deployment
 from congvu.accounts.models import Account
 from congvu.actors import Actor
-from congvu.console.views import console_view, local_time
+from congvu.console.views import console_view, local_time, pager_urls
 from congvu.errors import CongvuError, NotFound
 from congvu.imports import exports
 from congvu.imports.actions import (
@@ -141,8 +141,7 @@ def _page_context(request: HttpRequest, actor: Actor, batch: PersonImport,
         and batch.passwords_for_id == account.pk,
         "rule": profile.password.change_first_login_rule,
         "domain": profile.mail.domain, "timezone": tz,
-        "previous_url": page_url(page.previous_page_number()) if page.has_previous() else "",
-        "next_url": page_url(page.next_page_number()) if page.has_next() else "",
+        **pager_urls(page, page_url),
         "csv_url": f"/console/imports/{batch.pk}/preview.csv?" + urlencode({"show": show}),
         "in_progress": batch.status in (ImportStatus.CHECKING, ImportStatus.WRITING),
         "confirmable": batch.status == ImportStatus.READY and batch.valid_rows > 0,

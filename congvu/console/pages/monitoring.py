@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from congvu import clock, deployment
 from congvu.accounts.models import Account
 from congvu.actors import Actor
-from congvu.console.views import console_view, local_date
+from congvu.console.views import console_view, local_date, pager_urls
 from congvu.directory.models import Agency
 from congvu.directory.selectors import agency_subtree_ids
 from congvu.errors import CongvuError
@@ -155,8 +155,7 @@ def _table_context(request: HttpRequest, table: CheckTable, per: Period, tz: str
 
     return {"kind": table.kind, "rule": table.rule, "rows": rows, "page": page,
             "total": total, "below": below,
-            "previous_url": page_url(page.previous_page_number()) if page.has_previous() else "",
-            "next_url": page_url(page.next_page_number()) if page.has_next() else ""}
+            **pager_urls(page, page_url)}
 
 
 def _query(form: PeriodForm) -> dict[str, str]:

@@ -25,7 +25,7 @@ from congvu import clock, deployment
 from congvu.actors import Actor
 from congvu.console.pages.processing import ACTION_LABELS
 from congvu.console.pages.request_forms import MAX_ROWS, FilingForms, row_form
-from congvu.console.views import console_view, local_date, local_time
+from congvu.console.views import console_view, local_date, local_time, pager_urls
 from congvu.directory.models import Agency
 from congvu.errors import CongvuError, NotFound
 from congvu.profiles import Duration, Profile
@@ -96,8 +96,7 @@ def request_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         "rows": rows, "page": page, "queue": queue, "is_operator": actor.is_operator,
         "status": status, "overdue": overdue, "statuses": RequestStatus.choices,
         "timezone": profile.timezone, "may_file": actor.kind in FILERS,
-        "previous_url": page_url(page.previous_page_number()) if page.has_previous() else "",
-        "next_url": page_url(page.next_page_number()) if page.has_next() else ""})
+        **pager_urls(page, page_url)})
 
 
 @console_view

@@ -23,7 +23,7 @@ from congvu.accounts.selectors import account_by_address, role_list, visible_age
 from congvu.actors import Actor
 from congvu.console.pages.account_forms import required
 from congvu.console.pages.accounts import account_url, agency_options
-from congvu.console.views import ROLE_LABELS, console_view, local_time
+from congvu.console.views import ROLE_LABELS, console_view, local_time, pager_urls
 from congvu.directory.selectors import agency_by_ref
 from congvu.errors import CongvuError
 
@@ -90,8 +90,7 @@ def _page(request: HttpRequest, actor: Actor, *, form: GrantForm | None = None,
         "page": page, "entries": page.object_list, "role": role, "agency": agency,
         "roles": role_choices(), "agency_options": options,
         "form": form or GrantForm(), "error": error,
-        "previous_url": page_url(page.previous_page_number()) if page.has_previous() else "",
-        "next_url": page_url(page.next_page_number()) if page.has_next() else ""},
+        **pager_urls(page, page_url)},
         status=status)
 
 
