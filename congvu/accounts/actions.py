@@ -52,6 +52,27 @@ def _fresh(account: Account) -> Account:
             .select_related("person", "agency", "person__agency").get(pk=account.pk))
 
 
+def require_not_stranding(actor: Actor, account: Account) -> None:
+    """A person may not suspend, lock or delete their own account (a misplaced click must
+    not lock them out), and nobody may take the province's last active operator out of
+    service (no one could grant roles or restore accounts again). The scheduled rules
+    (system actors) still apply to everyone."""
+    if actor.kind == "system":
+        return
+    if actor.account_id is not None and actor.account_id == account.pk:
+        raise Forbidden(_("You cannot suspend, lock or delete your own account "
+                          "(%(address)s); another operator can.") % {
+            "address": account.address})
+    if account.is_operator and account.state == S.ACTIVE:
+        # Lock every operator row so two such changes cannot both pass the check.
+        others = list(Account.objects.select_for_update().filter(
+            is_operator=True, state=S.ACTIVE).exclude(pk=account.pk)
+            .values_list("pk", flat=True))
+        if not others:
+            raise Forbidden(_("%(address)s is the last active operator; make someone else "
+                              "an operator first.") % {"address": account.address})
+
+
 def require_manage(actor: Actor, agency: Agency | None) -> None:
     ancestors = [a.pk for a in agency.ancestors()] if agency else []
     actor.require_agency(agency.pk if agency else None, ancestors)
@@ -331,6 +352,7 @@ def do_suspend(*, actor: Actor, profile: Profile, account: Account, now: dt.date
     with transaction.atomic():
         account = _fresh(account)
         require_manage(actor, account.agency)
+        require_not_stranding(actor, account)
         lifecycle.ensure_transition(account, S.SUSPENDED)
         lifecycle.apply_transition(Account.objects.filter(pk=account.pk), to=S.SUSPENDED,
                                    rule=rule or "operator", reason=reason, now=now, actor=actor,
@@ -370,6 +392,7 @@ def do_leave(*, actor: Actor, profile: Profile, account: Account, effective: dt.
     with transaction.atomic():
         account = _fresh(account)
         require_manage(actor, account.agency)
+        require_not_stranding(actor, account)
         if account.state in (S.LOCKED, S.DELETED):
             raise Forbidden(_("Account %(address)s is already %(state)s.") % {
                 "address": account.address, "state": account.state})
@@ -401,6 +424,7 @@ def do_delete(*, actor: Actor, profile: Profile, account: Account, now: dt.datet
     with transaction.atomic():
         account = _fresh(account)
         require_manage(actor, account.agency)
+        require_not_stranding(actor, account)
         lifecycle.ensure_transition(account, S.DELETED)
         lifecycle.apply_transition(Account.objects.filter(pk=account.pk), to=S.DELETED,
                                    rule=rule or profile.lifecycle.leave.rule, reason=reason,
