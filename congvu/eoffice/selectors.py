@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,29 +76,37 @@ def outgoing_for(actor: Actor, now: dt.datetime, *, agency_id: int | None = None
     return found.order_by("-created_at", "-id")
 
 
+D = TypeVar("D", bound=Model)
+
+
+def _readable(model: type[D], visible: Q, document_id: int, missing: str,
+              refused: str) -> D:
+    """One document: :class:`NotFound` if it does not exist, :class:`Forbidden` if
+    ``visible`` (the actor's reader filter) does not let them read it."""
+    if not model._default_manager.filter(pk=document_id).exists():
+        raise NotFound(missing)
+    doc = model._default_manager.filter(visible, pk=document_id).first()
+    if doc is None:
+        raise Forbidden(refused)
+    return doc
+
+
 def incoming_detail(actor: Actor, now: dt.datetime, document_id: int) -> IncomingDocument:
     """One incoming document, or :class:`NotFound` / :class:`Forbidden`."""
-    if not IncomingDocument.objects.filter(pk=document_id).exists():
-        raise NotFound(_("There is no incoming document #%(id)s.") % {"id": document_id})
-    doc = IncomingDocument.objects.filter(incoming_q(powers_for(actor, now)),
-                                          pk=document_id).first()
-    if doc is None:
-        raise Forbidden(_("You may not read this document: it is not assigned to you or "
-                          "your department, you did not file it, and your role does not "
-                          "entitle you to it."))
-    return doc
+    return _readable(
+        IncomingDocument, incoming_q(powers_for(actor, now)), document_id,
+        _("There is no incoming document #%(id)s.") % {"id": document_id},
+        _("You may not read this document: it is not assigned to you or your department, "
+          "you did not file it, and your role does not entitle you to it."))
 
 
 def outgoing_detail(actor: Actor, now: dt.datetime, document_id: int) -> OutgoingDocument:
-    if not OutgoingDocument.objects.filter(pk=document_id).exists():
-        raise NotFound(_("There is no outgoing document #%(id)s.") % {"id": document_id})
-    doc = OutgoingDocument.objects.filter(outgoing_q(powers_for(actor, now)),
-                                          pk=document_id).first()
-    if doc is None:
-        raise Forbidden(_("You may not read this document: you did not draft or review it, "
-                          "it was not sent to you, and your role does not entitle you to "
-                          "it."))
-    return doc
+    """One outgoing document, or :class:`NotFound` / :class:`Forbidden`."""
+    return _readable(
+        OutgoingDocument, outgoing_q(powers_for(actor, now)), document_id,
+        _("There is no outgoing document #%(id)s.") % {"id": document_id},
+        _("You may not read this document: you did not draft or review it, it was not sent "
+          "to you, and your role does not entitle you to it."))
 
 
 def versions(actor: Actor, now: dt.datetime, *, incoming_id: int | None = None,
