@@ -105,14 +105,47 @@ NAV: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
 )
 
 
+#: The eOffice's links (issue 7), shown to whoever holds an eOffice seat: an office
+#: role in some agency or a delegation in force. (path, label).
+EOFFICE_NAV: tuple[tuple[str, Any], ...] = (
+    ("/console/eoffice/incoming/", gettext_lazy("Incoming documents")),
+    ("/console/eoffice/outgoing/", gettext_lazy("Outgoing documents")),
+    ("/console/eoffice/registers/", gettext_lazy("Document registers")),
+    ("/console/eoffice/search/", gettext_lazy("Document search")),
+    ("/console/eoffice/statistics/", gettext_lazy("Statistics")),
+    ("/console/eoffice/calendar/", gettext_lazy("Work calendar")),
+    ("/console/eoffice/messages/", gettext_lazy("Messages")),
+    ("/console/eoffice/delegations/", gettext_lazy("Delegations")),
+)
+
+
+def _has_office_seat(actor: Actor) -> bool:
+    from django.utils import timezone
+
+    from congvu.eoffice.access import effective_delegations
+    from congvu.eoffice.models import Delegation, OfficeRoleGrant
+
+    me = actor.account_id
+    if me is None:
+        return False
+    return (OfficeRoleGrant.objects.filter(account_id=me).exists()
+            or Delegation.objects.filter(effective_delegations(timezone.now()),
+                                         delegate_id=me).exists())
+
+
+def _links(current: str, entries: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    return [{"href": href, "label": label,
+             "current": current == href if href == "/console/" else current.startswith(href)}
+            for href, label in entries]
+
+
 def nav(request: HttpRequest) -> dict[str, Any]:
     """Template context processor: the console links this person may follow (hiding a
     link is a courtesy; the selectors and actions are what refuse)."""
     actor: Actor | None = getattr(request, "actor", None)
     if actor is None:
         return {}
-    current = request.path
-    links = [{"href": href, "label": label,
-              "current": current == href if href == "/console/" else current.startswith(href)}
-             for href, label, who in NAV if "all" in who or actor.kind in who]
-    return {"console_nav": links}
+    links = _links(request.path, [(href, label) for href, label, who in NAV
+                                  if "all" in who or actor.kind in who])
+    office = _links(request.path, list(EOFFICE_NAV)) if _has_office_seat(actor) else []
+    return {"console_nav": links, "eoffice_nav": office}

@@ -79,9 +79,8 @@ def _cheap_password_hashing(settings: Any) -> None:
     settings.ARGON2 = {"memory_cost": 8, "time_cost": 1, "parallelism": 1}
 
 
-@pytest.fixture
-def office(db: Any) -> Office:
-    p = profile("gia-lai")
+def build_office(p: Profile) -> Office:
+    """The agency, its departments and people (one per seat), through the real actions."""
     sotttt = agency(p, "sotttt", "Sở Thông tin và Truyền thông")
     vp = agency(p, "vp", "Văn phòng Sở", kind="department", parent="sotttt")
     cntt = agency(p, "cntt", "Phòng Công nghệ thông tin", kind="department", parent="sotttt")
@@ -104,6 +103,11 @@ def office(db: Any) -> Office:
     o.people["other_clerk"] = _person(p, "stc", "Mai Văn Tài", [(R.CLERK, stc, None)])
     o.people["other_director"] = _person(p, "stc", "Lý Thị Chính", [(R.DIRECTOR, stc, None)])
     return o
+
+
+@pytest.fixture
+def office(db: Any) -> Office:
+    return build_office(profile("gia-lai"))
 
 
 def form(**kwargs: Any) -> actions.IncomingForm:

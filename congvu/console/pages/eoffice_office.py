@@ -1,0 +1,7 @@
+"""eOffice pages (issue 7): office. Paths under ``/console/eoffice/``."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
