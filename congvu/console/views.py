@@ -120,17 +120,20 @@ EOFFICE_NAV: tuple[tuple[str, Any], ...] = (
 
 
 def _has_office_seat(actor: Actor) -> bool:
+    """One query: an office role anywhere, or a delegation in force."""
+    from django.db.models import Exists, OuterRef
     from django.utils import timezone
 
     from congvu.eoffice.access import effective_delegations
     from congvu.eoffice.models import Delegation, OfficeRoleGrant
 
-    me = actor.account_id
-    if me is None:
+    if actor.account_id is None:
         return False
-    return (OfficeRoleGrant.objects.filter(account_id=me).exists()
-            or Delegation.objects.filter(effective_delegations(timezone.now()),
-                                         delegate_id=me).exists())
+    grants = OfficeRoleGrant.objects.filter(account_id=OuterRef("pk"))
+    delegations = Delegation.objects.filter(effective_delegations(timezone.now()),
+                                            delegate_id=OuterRef("pk"))
+    return Account.objects.filter(pk=actor.account_id).filter(
+        Exists(grants) | Exists(delegations)).exists()
 
 
 def _links(current: str, entries: list[tuple[str, Any]]) -> list[dict[str, Any]]:

@@ -22,8 +22,9 @@ calls :func:`index_agency_subtree`. The data migration ``directory.0003`` fills 
 of existing rows with :func:`rebuild_search_keys`.
 
 Reading is driven from the persons: the key's matches in key order (its index; on
-PostgreSQL also a trigram index, migration ``directory.0004``), then which of them
-have a listed account, counted only up to :data:`COUNT_CAP`. With 50,000 accounts a
+PostgreSQL also a trigram index, migration ``directory.0004``; on SQLite a search with
+few matches first takes them from an FTS5 word index, :mod:`congvu.directory.fts`), then
+which of them have a listed account, counted only up to :data:`COUNT_CAP`. With 50,000 accounts a
 search answers in milliseconds, where starting from the accounts' state reads the
 whole accounts table.
 """
@@ -364,9 +365,13 @@ def matching_ids(actor: Actor, query: DirectoryQuery, agency_ids: Iterable[int] 
     Checking the account row by row inside the search made PostgreSQL join the whole
     accounts table and SQLite look up every match."""
     from congvu.accounts.models import Account
+    from congvu.directory import fts
 
     _require_reader(actor)
     base = _candidates(query, agency_ids)
+    hits = fts.candidates(query.words)
+    if hits is not None:  # few matches, found by SQLite's word index: sort just those
+        base = base.filter(pk__in=hits)
     chunk_size = cap + 1
     found: list[int] = []
     after: tuple[str, int] | None = None

@@ -190,10 +190,11 @@ def test_no_n_plus_one_queries(world: Any, django_assert_max_num_queries: Any) -
                 department_ref="vp" if i % 2 else None)
     c = logged_in(world["servant"][0])
     c.get(URL)  # warm the session
-    with django_assert_max_num_queries(10):
+    # 11: the page's own, SQLite's word-index lookup, and the nav's eOffice-seat check.
+    with django_assert_max_num_queries(11):
         resp = c.get(URL, {"q": "phan"})
     assert len(_names(resp.content.decode())) == 30
-    with django_assert_max_num_queries(13):  # + the agency, its subtree and its units
+    with django_assert_max_num_queries(14):  # + the agency, its subtree and its units
         c.get(URL, {"agency": "snv"})
 
 
@@ -320,3 +321,54 @@ def test_bulk_writers_reindex_persons_and_a_renamed_agency(world: Any, staff: An
     found = matching_ids(actor, parse_query("so hoa"))
     assert person.pk in found and staff["a"].person_id in found  # the unit's too
     assert world["servant"][0].person_id not in found
+
+
+# --- SQLite's word index (congvu.directory.fts) ------------------------------------------
+
+def _scan_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from congvu.directory import fts
+
+    monkeypatch.setattr(fts, "MAX_CANDIDATES", -1)  # every search takes the ordered scan
+
+
+@pytest.mark.parametrize("q", ["nguyen", "van a", "chuyen vien chinh", "tai chinh", "dao",
+                               "ky su lan", "zzz", "hoang minh"])
+def test_the_word_index_finds_what_the_ordered_scan_finds(world: Any, staff: Any, q: str,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    actor = Actor(kind="operator", label="t")
+    indexed = matching_ids(actor, parse_query(q))
+    _scan_only(monkeypatch)
+    assert indexed == matching_ids(actor, parse_query(q))
+
+
+def test_the_word_index_follows_every_write_and_survives_a_table_rebuild(world: Any,
+                                                                         staff: Any) -> None:
+    """The index is kept by triggers (insert, key update, delete); a migration that
+    rebuilds directory_person drops them, and the post-migrate check puts them back and
+    refills the index."""
+    from django.db import connection
+
+    from congvu.directory import fts
+
+    if connection.vendor != "sqlite":
+        assert fts.candidates(("nguyen",)) is None  # PostgreSQL has its trigram index
+        return
+    acct = staff["a"]
+    assert acct.person_id in (fts.candidates(("nguyen", "van")) or [])
+    do_change_position(actor=OPERATOR, profile=world["p"], account=acct,
+                       position="Kiểm soát viên", now=timezone.now())
+    assert fts.candidates(("kiem", "soat")) == [acct.person_id]
+    with connection.cursor() as cursor:
+        for name in fts.TRIGGERS:
+            cursor.execute(f"DROP TRIGGER {name}")
+    Person.objects.filter(pk=acct.person_id).update(search_key=" xyzzy ")
+    assert fts.candidates(("xyzzy",)) == []  # stale until the check runs
+    assert fts.ensure() is True
+    assert fts.candidates(("xyzzy",)) == [acct.person_id]
+    assert fts.candidates(("kiem", "soat")) == []
+    bare = Person.objects.create(full_name="Lò Văn Quý", agency=Agency.objects.get(
+        account_name="stc"), created_at=timezone.now())
+    assert fts.candidates(("lo", "quy")) == [bare.pk]
+    bare.delete()
+    assert fts.candidates(("lo", "quy")) == []
