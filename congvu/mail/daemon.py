@@ -1,6 +1,6 @@
 """congvu's mail daemon: the Postfix policy service (NB-7.2b), the Dovecot auth-policy
-endpoint (NB-7.2a), the submission From: check (milter) and the notice outbox (QN-7.2)
-in one asyncio process, started by ``congvu mail up``.
+endpoint (NB-7.2a), the submission From: check (milter), the notice outbox (QN-7.2) and
+the eOffice mail outbox (KH-7) in one asyncio process, started by ``congvu mail up``.
 
     python -m congvu.mail.daemon --policy 127.0.0.1:10040 --auth-policy 127.0.0.1:10041 \
         --milter 127.0.0.1:10042 --smtp 127.0.0.1:25
@@ -19,9 +19,12 @@ log = logging.getLogger("congvu.mail")
 
 
 async def _deliver_notices(smtp: tuple[str, int]) -> None:
-    """QN-7.2 notices queued by the lifecycle go out through our own Postfix; runs until
-    cancelled."""
+    """QN-7.2 notices queued by the lifecycle, and the eOffice's outbox (urgent-document
+    notices, documents issued by official e-mail: KH-7), go out through our own Postfix;
+    runs until cancelled. Both live here because this process is the one that knows
+    where Postfix listens and runs exactly while the mail plane is up."""
     from congvu import clock, deployment
+    from congvu.eoffice.outbox import deliver_pending_in_worker as deliver_eoffice
     from congvu.mail.outbox import deliver_pending_in_worker
 
     while True:
@@ -31,6 +34,11 @@ async def _deliver_notices(smtp: tuple[str, int]) -> None:
                                     now=clock.now())
         except Exception:  # keep the daemon alive; the notice stays queued
             log.exception("delivering notices failed")
+        try:
+            domain = deployment.deployment_profile().mail.domain
+            await asyncio.to_thread(deliver_eoffice, *smtp, domain=domain, now=clock.now())
+        except Exception:  # each outbox on its own: a bad row must not stop the other
+            log.exception("delivering eOffice mail failed")
         await asyncio.sleep(3)
 
 

@@ -35,6 +35,10 @@ _ENGINE = Engine(dirs=[str(_HERE / "templates")], autoescape=False)
 
 ROUNDCUBE = Path("/usr/share/roundcube")
 PLUGIN_SOURCE = _HERE / "plugin" / "congvu_sso"
+#: congvu's Roundcube plugins: single sign-on/out, and the eOffice hand-over button.
+PLUGINS = ("congvu_sso", "congvu_eoffice")
+#: Where the congvu_eoffice plugin posts the open message (with the user's access token).
+HANDOVER_PATH = "/console/eoffice/intake/mail/handover/"
 DEFAULT_PORT = 8025
 #: Roundcube's OAuth callback (rcmail_oauth::get_redirect_uri).
 REDIRECT_PATH = "/index.php/login/oauth"
@@ -256,13 +260,28 @@ def render_config(profile: Profile, paths: WebmailPaths, options: WebmailOptions
             "jwks_uri": php_string(provider.jwks),
             "end_session_uri": php_string(provider.end_session),
             "post_logout_uri": php_string(post_logout_uri(options)),
+            "eoffice_url": php_string(provider.issuer.rstrip("/") + HANDOVER_PATH),
         },
+        "eoffice_max_bytes": _eoffice_max_bytes(profile),
         "verify_imap": not is_loopback(mail.imap_host),
         "verify_smtp": not is_loopback(mail.smtp_host),
         "verify_oauth": provider.issuer.startswith("https://"),
     }
     return _ENGINE.get_template("webmail/config.inc.php").render(
         Context(context, autoescape=False))
+
+
+def _eoffice_max_bytes(profile: Profile) -> int:
+    """The largest message the hand-over button sends (congvu refuses larger ones too)."""
+    from congvu.eoffice.mail_intake import max_message_bytes
+    from congvu.eoffice.params import deployment_params
+
+    try:
+        return max_message_bytes(deployment_params(profile))
+    except Exception:  # no deployment settings (rendering in a test): the default
+        from congvu.eoffice.params import EofficeParams
+
+        return max_message_bytes(EofficeParams())
 
 
 def render_site(paths: WebmailPaths, options: WebmailOptions) -> str:
@@ -314,15 +333,22 @@ def build_root(paths: WebmailPaths) -> None:
         "<?php\n// congvu webmail: Roundcube's entry point, with this tree as INSTALL_PATH.\n"
         "define('INSTALL_PATH', realpath(__DIR__ . '/..') . '/');\n"
         "include INSTALL_PATH . 'index.php';\n", "utf-8")
-    target = paths.plugins_dir / "congvu_sso"
+    for name in PLUGINS:
+        _copy_tree(_HERE / "plugin" / name, paths.plugins_dir / name)
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """A plugin's files, copied (readable by www-data), its sub-folders too."""
     if target.is_symlink():
         target.unlink()
     target.mkdir(exist_ok=True)
     target.chmod(0o755)
-    for source in PLUGIN_SOURCE.iterdir():
-        if source.is_file():
-            (target / source.name).write_bytes(source.read_bytes())
-            (target / source.name).chmod(0o644)
+    for item in source.iterdir():
+        if item.is_dir():
+            _copy_tree(item, target / item.name)
+        elif item.is_file():
+            (target / item.name).write_bytes(item.read_bytes())
+            (target / item.name).chmod(0o644)
 
 
 def init_database(paths: WebmailPaths) -> bool:

@@ -73,7 +73,7 @@ def test_roundcube_config_signs_in_through_congvu(tmp_path: Path) -> None:
     assert "$config['oauth_scope'] = 'openid profile email';" in text
     assert "$config['oauth_login_redirect'] = true;" in text
     assert "$config['oauth_client_secret'] = 's3cr\\'et\\\\x';" in text
-    assert "$config['plugins'] = ['congvu_sso'];" in text
+    assert "$config['plugins'] = ['congvu_sso', 'congvu_eoffice'];" in text
     assert "$config['congvu_sso_jwks_uri'] = 'http://127.0.0.1:8000/sso/jwks.json';" in text
     assert "$config['congvu_sso_end_session_uri'] = 'http://127.0.0.1:8000/sso/logout/';" \
         in text

@@ -34,7 +34,7 @@ $config['oauth_scope'] = 'openid profile email';
 $config['oauth_verify_peer'] = {% if verify_oauth %}true{% else %}false{% endif %};
 $config['oauth_login_redirect'] = true;
 
-$config['plugins'] = ['congvu_sso'];
+$config['plugins'] = ['congvu_sso', 'congvu_eoffice'];
 $config['congvu_sso_issuer'] = {{ q.issuer }};
 $config['congvu_sso_jwks_uri'] = {{ q.jwks_uri }};
 $config['congvu_sso_end_session_uri'] = {{ q.end_session_uri }};
@@ -42,6 +42,11 @@ $config['congvu_sso_post_logout_redirect_uri'] = {{ q.post_logout_uri }};
 $config['congvu_sso_userinfo_uri'] = {{ q.identity_uri }};
 $config['congvu_sso_check_interval'] = 60;
 $config['congvu_sso_logout_token_max_age'] = 86400;
+
+// The eOffice button "Chuyển vào văn bản đến" (congvu_eoffice plugin): the open message
+// is posted to congvu with the user's own access token (no other secret).
+$config['congvu_eoffice_url'] = {{ q.eoffice_url }};
+$config['congvu_eoffice_max_bytes'] = {{ eoffice_max_bytes }};
 
 // Sessions (one cookie name per instance: several may share a host name).
 $config['des_key'] = {{ q.des_key }};
