@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "congvu.web",
     "congvu.console",
     "congvu.eoffice",
+    "congvu.calendars",
+    "congvu.messaging",
     "oauth2_provider",
 ]
 
