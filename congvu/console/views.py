@@ -102,6 +102,7 @@ NAV: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("/console/roles/", gettext_lazy("Roles"), ("operator",)),
     ("/console/audit/", gettext_lazy("Audit log"), ("operator",)),
     ("/console/reports/", gettext_lazy("Reports"), ("operator", "agency-it")),
+    ("/console/eoffice/settings/", gettext_lazy("eOffice settings"), ("operator", "agency-it")),
 )
 
 
@@ -115,6 +116,7 @@ EOFFICE_NAV: tuple[tuple[str, Any], ...] = (
     ("/console/eoffice/statistics/", gettext_lazy("Statistics")),
     ("/console/eoffice/calendar/", gettext_lazy("Work calendar")),
     ("/console/eoffice/messages/", gettext_lazy("Messages")),
+    ("/console/eoffice/notices/", gettext_lazy("Notifications")),
     ("/console/eoffice/delegations/", gettext_lazy("Delegations")),
 )
 

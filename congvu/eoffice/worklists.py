@@ -47,6 +47,8 @@ class Desk:
     leader_agencies: tuple[int, ...]
     #: Agencies where the person holds an own seat (work files are opened there).
     own_agencies: tuple[int, ...]
+    #: Whether the person holds any seat (own or delegated) at all.
+    seated: bool = True
 
     @property
     def is_clerk(self) -> bool:
@@ -61,7 +63,21 @@ def desk_for(actor: Actor, now: dt.datetime) -> Desk:
     powers = powers_for(actor, now)
     return Desk(clerk_agencies=tuple(sorted(powers.agencies(R.CLERK))),
                 leader_agencies=tuple(sorted(powers.agencies(*LEADERS))),
-                own_agencies=tuple(sorted(powers.agencies(own=True))))
+                own_agencies=tuple(sorted(powers.agencies(own=True))),
+                seated=bool(powers.seats))
+
+
+def seated_desk(actor: Actor, now: dt.datetime) -> Desk:
+    """:func:`desk_for`, refused to someone who holds no eOffice seat at all."""
+    from django.utils.translation import gettext as _
+
+    from congvu.errors import Forbidden
+
+    desk = desk_for(actor, now)
+    if not desk.seated:
+        raise Forbidden(_("These pages are for people with an eOffice role (ask your "
+                          "agency's IT contact)."))
+    return desk
 
 
 def is_overdue(deadline: dt.date | None, today: dt.date, done: bool) -> bool:

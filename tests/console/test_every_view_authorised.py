@@ -45,6 +45,12 @@ def _patterns() -> list[tuple[str, str]]:
     return found
 
 
+def _issue_6_patterns() -> list[tuple[str, str]]:
+    """The console's URLs but the eOffice's (their own walk, with documents in the URLs,
+    is ``tests/console/eoffice/test_every_eoffice_view_authorised.py``)."""
+    return [(n, r) for n, r in _patterns() if not r.startswith("/console/eoffice/")]
+
+
 def _url(route: str, world: dict[str, Any], job_id: int) -> str:
     """The route with another agency's objects (Sở Tài chính's) in it."""
     foreign = world["foreign"]
@@ -83,7 +89,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_every_console_url(
 
     job = _job_of_another(world)
     before = AuditEvent.objects.count()
-    for name, route in _patterns():
+    for name, route in _issue_6_patterns():
         url = _url(route, world, job)
         for method in ("get", "post"):
             resp = getattr(Client(), method)(url)
@@ -103,7 +109,7 @@ def test_no_console_url_gives_another_agencys_data_or_changes_it(
     client = logged_in(actor)
     before = AuditEvent.objects.count()
     foreign_name = "Võ Thị Hoa Sen"  # a person only in Sở Tài chính's request
-    for name, route in _patterns():
+    for name, route in _issue_6_patterns():
         if name in EVERYONE:
             continue
         url = _url(route, world, job)

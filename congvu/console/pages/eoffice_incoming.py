@@ -71,7 +71,7 @@ def incoming_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     moment = now()
     day = today(profile, moment)
     tz = profile.timezone
-    desk = worklists.desk_for(actor, moment)
+    desk = worklists.seated_desk(actor, moment)
     tabs = _tabs(desk)
     tab = request.GET.get("tab", "")
     if tab not in tabs:

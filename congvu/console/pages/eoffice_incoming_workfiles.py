@@ -27,7 +27,7 @@ from congvu.errors import CongvuError, Forbidden, NotFound
 
 
 def _agencies(actor: Actor) -> list[tuple[int, str]]:
-    desk = worklists.desk_for(actor, now())
+    desk = worklists.seated_desk(actor, now())
     return [(a.pk, a.name) for a in Agency.objects.filter(pk__in=desk.own_agencies)
             .order_by("name")]
 
