@@ -29,7 +29,7 @@ from congvu.audit.actions import record
 from congvu.clock import iso
 from congvu.directory.models import Agency, AgencyKind
 from congvu.directory.selectors import agency_subtree_ids
-from congvu.eoffice import files, notify, rules
+from congvu.eoffice import files, fulltext, notify, rules
 from congvu.eoffice.access import Powers, Seat, incoming_q, outgoing_q, powers_for, require
 from congvu.eoffice.models import (
     LEADERS,
@@ -184,11 +184,13 @@ def _version(*, incoming: IncomingDocument | None = None,
     versions = (DocumentVersion.objects.filter(incoming=incoming) if incoming is not None
                 else DocumentVersion.objects.filter(outgoing=outgoing))
     number = (versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    return DocumentVersion.objects.create(
+    version = DocumentVersion.objects.create(
         incoming=incoming, outgoing=outgoing, number=number, path=stored.path,
         sha256=stored.sha256, size=stored.size, mime=stored.mime,
         original_name=stored.name, note=_clean(note), mark=mark, review_round=review_round,
         created_at=now, created_by_id=account_id, created_by_label=label)
+    fulltext.index_version(version)  # a PDF's text becomes searchable with the version
+    return version
 
 
 def _latest_version(doc: OutgoingDocument) -> DocumentVersion:
@@ -1352,6 +1354,11 @@ def _exchange(doc: OutgoingDocument, version: DocumentVersion, agency: Agency, o
         incoming=incoming, number=1, path=version.path, sha256=version.sha256,
         size=version.size, mime=version.mime, original_name=version.original_name,
         created_at=now, created_by_label=acting.label)
+    # The same PDF: its text is searchable in the other agency too, without a second
+    # extraction (the bodies are deferred on every read, so read them here).
+    IncomingDocument.objects.filter(pk=incoming.pk).update(**dict(zip(
+        ("body_text", "body_key"), OutgoingDocument.objects.filter(pk=doc.pk).values_list(
+            "body_text", "body_key").get(), strict=True)))
     Distribution.objects.create(outgoing=doc, channel=DistributionChannel.INTERNAL,
                                 to_agency=other, incoming=incoming, created_at=now)
     urgent = is_urgent(doc.urgency)

@@ -5,6 +5,8 @@ notices and the mail outbox. See README.md for the state machines and authorisat
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy
@@ -97,6 +99,19 @@ class Register(models.Model):
         return f"{self.agency_id}/{self.year}/{self.series}: {self.last_number}"
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+
+class WithoutBodies(models.Manager[_M]):
+    """Documents load without their PDF's text (``body_text``, ``body_key``: up to
+    200,000 characters each) unless asked: lists and registers never show it; the
+    search reads it for its page's snippets only. A deferred field is left alone by
+    ``save()``."""
+
+    def get_queryset(self) -> models.QuerySet[_M]:
+        return super().get_queryset().defer("body_text", "body_key")
+
+
 class Channel(models.TextChoices):
     PAPER = "paper", gettext_lazy("Paper (scanned)")
     EMAIL = "email", gettext_lazy("Official e-mail")
@@ -150,6 +165,12 @@ class IncomingDocument(models.Model):
                                      related_name="+")
     escalated_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    #: The text of its latest PDF (``pdftotext``; empty for a scan without text) for the
+    #: snippets, and folded for the full-text index (:mod:`congvu.eoffice.fulltext`).
+    body_text = models.TextField(blank=True, default="")
+    body_key = models.TextField(blank=True, default="")
+
+    objects = WithoutBodies["IncomingDocument"]()
 
     class Meta:
         ordering = ["id"]
@@ -215,6 +236,9 @@ class OutgoingDocument(models.Model):
     copies = models.PositiveSmallIntegerField(default=1)
     page_count = models.PositiveIntegerField(null=True, blank=True)
     search_text = models.TextField(blank=True)
+    #: As on :class:`IncomingDocument`: its latest PDF's text, as extracted and folded.
+    body_text = models.TextField(blank=True, default="")
+    body_key = models.TextField(blank=True, default="")
     #: The task (an incoming document's assignment) it was drafted for, if any.
     task = models.ForeignKey("Assignment", null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="drafts")
@@ -232,6 +256,8 @@ class OutgoingDocument(models.Model):
     issued_at = models.DateTimeField(null=True, blank=True)
     issued_by_label = models.CharField(max_length=200, blank=True)
 
+    objects = WithoutBodies["OutgoingDocument"]()
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -243,6 +269,8 @@ class OutgoingDocument(models.Model):
             models.Index(fields=["agency", "status"], name="eoffice_out_status"),
             models.Index(fields=["agency", "document_date"], name="eoffice_out_date"),
             models.Index(fields=["drafter", "status"], name="eoffice_out_drafter"),
+            # The search lists an agency's outgoing documents newest first.
+            models.Index(fields=["agency", "created_at"], name="eoffice_out_created"),
         ]
 
     def __str__(self) -> str:
