@@ -3,6 +3,7 @@
     .venv/bin/python bench/eoffice.py [--documents 1000000] [--seconds 15] [--warmup 3]
         [--connections 8] [--workers 2] [--threads 8] [--clerks 16] [--numberings 25]
         [--pg postgres://postgres@127.0.0.1:5432] [--pages healthz register search]
+        [--keep DIR [--seed-only]]
 
 PostgreSQL only (the targets are PostgreSQL's). A fresh deployment in a temporary
 ``$CONGVU_HOME`` (``congvu init --profile gia-lai``) on a new database, dropped
@@ -460,24 +461,39 @@ def _wait(base: str) -> None:
     raise SystemExit("congvu serve did not answer /healthz")
 
 
-def bench(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
-    tmp = Path(tempfile.mkdtemp(prefix="congvu-bench-eoffice-"))
-    dbname = f"congvu_bench_{uuid.uuid4().hex[:8]}"
+def bench(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Seed (unless ``--keep`` holds a seeded deployment), time the pages, number."""
+    keep = Path(args.keep) if args.keep else None
+    tmp = keep or Path(tempfile.mkdtemp(prefix="congvu-bench-eoffice-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    saved = tmp / "seed.json"
+    dbname = (saved.exists() and json.loads(saved.read_text())["dbname"]) or \
+        f"congvu_bench_{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "CONGVU_HOME": str(tmp / "home"),
            "DATABASE_URL": f"{args.pg}/{dbname}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     server = None
     try:
-        run(env, CONGVU, "init", "--profile", "gia-lai", "--json")
-        started = time.perf_counter()
-        data = child(env, "--seed-child", {"documents": args.documents, "clerks": args.clerks,
-                                           "numberings": args.numberings})
-        print(f"seeded {args.documents} documents in {time.perf_counter() - started:.0f} s "
-              f"(ORM {data['seeded_s']} s)", flush=True)
-        import psycopg
+        if saved.exists():
+            data = json.loads(saved.read_text())
+            print(f"reusing the deployment seeded in {tmp}", flush=True)
+        else:
+            run(env, CONGVU, "init", "--profile", "gia-lai", "--json")
+            started = time.perf_counter()
+            data = child(env, "--seed-child", {"documents": args.documents,
+                                               "clerks": args.clerks,
+                                               "numberings": args.numberings})
+            print(f"seeded {args.documents} documents in "
+                  f"{time.perf_counter() - started:.0f} s (ORM {data['seeded_s']} s)",
+                  flush=True)
+            import psycopg
 
-        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")
+            with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
+            if keep:
+                saved.write_text(json.dumps({**data, "dbname": dbname}), encoding="utf-8")
+        if args.seed_only:
+            return None
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen([CONGVU, "serve", "--bind", f"127.0.0.1:{port}",
@@ -517,11 +533,12 @@ def bench(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-        import psycopg
+        if keep is None:
+            import psycopg
 
-        with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        shutil.rmtree(tmp, ignore_errors=True)
+            with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> int:
@@ -540,6 +557,12 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES))
+    ap.add_argument("--keep", metavar="DIR",
+                    help="keep the deployment and its database in DIR (not dropped), and "
+                         "reuse them when DIR holds one: seed once, measure later")
+    ap.add_argument("--seed-only", action="store_true",
+                    help="stop after seeding (with --keep: seed now, measure on a quiet "
+                         "machine later)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (scripts/setup installs it)")
@@ -547,7 +570,11 @@ def main() -> int:
           f"{args.seconds:.0f} s after {args.warmup:.0f} s; serve --workers {args.workers} "
           f"--threads {args.threads}; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}",
           flush=True)
-    results, numbering = bench(args)
+    outcome = bench(args)
+    if outcome is None:
+        print("seeded; measure with the same --keep")
+        return 0
+    results, numbering = outcome
     missed = []
     floor = results.get("healthz", {}).get("p95")
     for page, res in results.items():
