@@ -2,7 +2,8 @@
 in their own browser context, signed in through congvu's SSO sign-in page: the
 specialist drafts and submits; the head of department returns it with a comment (round
 1); the specialist uploads a new version and resubmits; the head forwards (round 2); the
-director approves (round 3); the clerk numbers it (``Số: N/QĐ-…``), adds the signed PDF
+deputy director, a leader of the agency, approves (round 3; the director distributes in
+the incoming walk, so the two walks take every eOffice role, GL-12..15); the clerk numbers it (``Số: N/QĐ-…``), adds the signed PDF
 and issues it to a department and an official e-mail address (KH-7). Screenshots of
 every step into ``$CONGVU_ARTIFACTS``."""
 
@@ -49,11 +50,11 @@ print(json.dumps({{"unit": unit.pk}}))
 @pytest.fixture
 def people(provider: LiveProvider) -> dict[str, Any]:
     """Sở KH&CN with its Phòng Quản lý khoa học; a specialist and the head there, the
-    director and the clerk, each with their eOffice role."""
+    deputy director and the clerk, each with their eOffice role."""
     provider.cli("org", "add", "--abbr", "qlkh", "--name", "Phòng Quản lý khoa học",
                  "--parent", "skhcn", "--kind", "department")
     who = {role: provider.ready_account("skhcn")
-           for role in ("specialist", "department_head", "director", "clerk")}
+           for role in ("specialist", "department_head", "deputy_director", "clerk")}
     grants = [(acc.address, role, role in ("specialist", "department_head"))
               for role, acc in who.items()]
     made = json.loads(provider.django(_SETUP.format(grants=json.dumps(grants))))
@@ -136,14 +137,14 @@ def test_one_outgoing_draft_through_two_rounds_to_number_and_issue(
     page.wait_for_selector("#round-2")
     spec.shot("chuyen-vien-trinh-lai")
 
-    # The head forwards to the director.
+    # The head forwards to the agency's leaders.
     head.open(doc)
     head.page.click("#forward")
     head.page.wait_for_selector("#round-3")
     head.shot("truong-phong-trinh-giam-doc")
 
-    # The director approves.
-    director = as_("director", doc)
+    # The deputy director approves.
+    director = as_("deputy_director", doc)
     director.page.fill("#id_a-comment", "Đồng ý ban hành")
     director.page.click("#approve")
     director.page.wait_for_selector("#messages")
