@@ -19,7 +19,7 @@ def status_label(doc: OutgoingDocument) -> str:
     if doc.status == OutgoingStatus.UNDER_REVIEW and doc.stage:
         who = (_("head of department") if doc.stage == "department"
                else _("director"))
-        return _("%(status)s (%(who)s)") % {"status": label, "who": who}
+        return f"{label} ({who})"  # nothing to translate in the punctuation
     return label
 
 
