@@ -3,9 +3,9 @@ in their own browser context, signed in through congvu's SSO sign-in page: the
 specialist drafts and submits; the head of department returns it with a comment (round
 1); the specialist uploads a new version and resubmits; the head forwards (round 2); the
 deputy director, a leader of the agency, approves (round 3; the director distributes in
-the incoming walk, so the two walks take every eOffice role, GL-12..15); the clerk numbers it (``Số: N/QĐ-…``), adds the signed PDF
-and issues it to a department and an official e-mail address (KH-7). Screenshots of
-every step into ``$CONGVU_ARTIFACTS``."""
+the incoming walk, so the two walks take every eOffice role, GL-12..15); the clerk
+numbers it (``Số: N/QĐ-…``), adds the signed PDF and issues it to a department and an
+official e-mail address (KH-7). Screenshots of every step into ``$CONGVU_ARTIFACTS``."""
 
 from __future__ import annotations
 
