@@ -43,7 +43,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,31 +51,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The load driver and the deployment helpers are the console benchmark's.
+from console_pages import _cookie_name, _wait, free_port, run, wrk
+
 HERE = Path(__file__).resolve().parent
 CONGVU = str(Path(sys.executable).with_name("congvu"))
 TARGETS = {"register": 150.0, "search": 200.0}
 PAGES = ("healthz", "register", "search")
 YEARS = 5
 
-LUA = r"""
-local paths = {}
-for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
-local cookie = os.getenv("BENCH_COOKIE")
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", paths[(n % #paths) + 1], {["Cookie"] = cookie})
-end
-done = function(summary, latency, requests)
-  io.write(string.format(
-    '\nBENCH {"requests": %d, "seconds": %f, "p50": %f, "p95": %f, "p99": %f, ' ..
-    '"errors": %d, "status_errors": %d}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3,
-    latency:percentile(95) / 1e3, latency:percentile(99) / 1e3,
-    summary.errors.connect + summary.errors.read + summary.errors.write +
-    summary.errors.timeout, summary.errors.status))
-end
-"""
 
 ISSUERS = ("UBND tỉnh Gia Lai", "Văn phòng UBND tỉnh", "Sở Tài chính", "Sở Nội vụ",
            "Sở Kế hoạch và Đầu tư", "Bộ Thông tin và Truyền thông", "Công an tỉnh",
@@ -317,12 +301,6 @@ def seed_child(cfg: dict[str, Any]) -> dict[str, Any]:
             "year": this_year, "first": last.get((this_year, "general"), 0) + 1}
 
 
-def _cookie_name() -> str:
-    from django.conf import settings
-
-    return str(settings.SESSION_COOKIE_NAME)
-
-
 def number_child(cfg: dict[str, Any]) -> dict[str, Any]:
     """``clerks`` threads number their share of the approved documents at once."""
     import threading
@@ -379,19 +357,6 @@ def number_child(cfg: dict[str, Any]) -> dict[str, Any]:
 # --- the driver --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def run(env: dict[str, str], *args: str) -> str:
-    proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(args[:3])}: exit {proc.returncode}\n{proc.stderr[-3000:]}")
-    return proc.stdout
-
-
 def child(env: dict[str, str], flag: str, cfg: dict[str, Any]) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, __file__, flag], env=env, input=json.dumps(cfg),
                           capture_output=True, text=True, check=False)
@@ -431,34 +396,6 @@ def check(base: str, page: str, paths: list[str], cookie: str) -> None:
         empty += marker not in resp.text
     if empty > 2:
         raise SystemExit(f"{page}: {empty} of the checked pages have no rows")
-
-
-def wrk(base: str, paths: list[str], cookie: str, seconds: float, connections: int,
-        tmp: Path) -> dict[str, Any]:
-    script = tmp / "bench.lua"
-    script.write_text(LUA, encoding="utf-8")
-    listing = tmp / "paths.txt"
-    listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
-    env = {**os.environ, "BENCH_PATHS": str(listing), "BENCH_COOKIE": cookie}
-    out = run(env, "wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
-              "--timeout", "10s", "-s", str(script), base + paths[0])
-    line = next(x for x in out.splitlines() if x.startswith("BENCH "))
-    result: dict[str, Any] = json.loads(line[6:])
-    result["rps"] = result["requests"] / result["seconds"]
-    return result
-
-
-def _wait(base: str) -> None:
-    import requests
-
-    for _ in range(300):
-        try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("congvu serve did not answer /healthz")
 
 
 def bench(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]] | None:
