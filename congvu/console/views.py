@@ -5,6 +5,7 @@ module per area, each with its own ``urlpatterns``."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec
@@ -21,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from congvu.accounts.models import Account
 from congvu.accounts.roles import actor_for
 from congvu.actors import Actor
+from congvu.eoffice.access import reading
 from congvu.errors import CongvuError, Forbidden, NotFound
 
 P = ParamSpec("P")
@@ -58,8 +60,11 @@ def console_view(view: ConsoleView[P]) -> Callable[Concatenate[HttpRequest, P], 
             return redirect_to_login(request.get_full_path(), "/sso/login/")
         actor = actor_for(request.user)
         request.actor = actor  # type: ignore[attr-defined]
+        # A GET changes nothing, so what the actor may do holds for the whole request.
+        scope = reading() if request.method in ("GET", "HEAD") else contextlib.nullcontext()
         try:
-            return view(request, actor, *args, **kwargs)
+            with scope:
+                return view(request, actor, *args, **kwargs)
         except Forbidden as exc:
             return error_page(request, 403, exc.message)
         except NotFound as exc:

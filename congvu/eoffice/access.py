@@ -10,9 +10,11 @@ README.md ("Authorisation").
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,10 +110,35 @@ def effective_delegations(now: dt.datetime) -> Q:
     return Q(status=DelegationStatus.ANNOUNCED, starts_at__lte=now, ends_at__gt=now)
 
 
+_read_memo: ContextVar[dict[tuple[Actor, dt.datetime], Powers] | None] = ContextVar(
+    "eoffice_read_memo", default=None)
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """A read-only request: within it, an actor's powers at one moment are looked up
+    once, however many of the page's selectors ask (a register page asks twice)."""
+    token = _read_memo.set({})
+    try:
+        yield
+    finally:
+        _read_memo.reset(token)
+
+
 def powers_for(actor: Actor, now: dt.datetime) -> Powers:
     """The actor's seats: their own eOffice roles, then the delegated ones. An actor
     without an account (the command-line operator, the system), or whose account is not
     active, holds none."""
+    memo = _read_memo.get()
+    if memo is None:
+        return _powers_for(actor, now)
+    found = memo.get((actor, now))
+    if found is None:
+        found = memo[(actor, now)] = _powers_for(actor, now)
+    return found
+
+
+def _powers_for(actor: Actor, now: dt.datetime) -> Powers:
     me = actor.account_id
     if me is None:
         return Powers(actor, None, ())

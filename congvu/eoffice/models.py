@@ -180,8 +180,17 @@ class IncomingDocument(models.Model):
                                     name="eoffice_incoming_number_unique"),
         ]
         indexes = [
-            models.Index(fields=["agency", "received_at"], name="eoffice_in_received"),
+            # Newest first with the id as tie-break, so the search's walk stops early.
+            models.Index(fields=["agency", "received_at", "id"], name="eoffice_in_received_id"),
             models.Index(fields=["agency", "status"], name="eoffice_in_status"),
+            # A register filtered by type, urgency or classification: its page is found
+            # in number order even when the filter matches few rows (or none) in a year.
+            models.Index(fields=["agency", "year", "doc_type", "number"],
+                         name="eoffice_in_reg_type"),
+            models.Index(fields=["agency", "year", "urgency", "number"], name="eoffice_in_reg_urg",
+                         condition=~Q(urgency="normal")),
+            models.Index(fields=["agency", "year", "confidentiality", "number"],
+                         name="eoffice_in_reg_conf", condition=~Q(confidentiality="none")),
             models.Index(fields=["agency", "number_symbol_key"], name="eoffice_in_dup"),
             models.Index(fields=["status", "registration_due_at"], name="eoffice_in_due"),
         ]
@@ -269,8 +278,14 @@ class OutgoingDocument(models.Model):
             models.Index(fields=["agency", "status"], name="eoffice_out_status"),
             models.Index(fields=["agency", "document_date"], name="eoffice_out_date"),
             models.Index(fields=["drafter", "status"], name="eoffice_out_drafter"),
-            # The search lists an agency's outgoing documents newest first.
-            models.Index(fields=["agency", "created_at"], name="eoffice_out_created"),
+            # The search lists an agency's outgoing documents newest first (the id breaks
+            # ties, so the walk stops early).
+            models.Index(fields=["agency", "created_at", "id"], name="eoffice_out_created_id"),
+            # A register filtered by type or urgency (see the incoming ones).
+            models.Index(fields=["agency", "year", "series", "doc_type", "number"],
+                         name="eoffice_out_reg_type"),
+            models.Index(fields=["agency", "year", "series", "urgency", "number"],
+                         name="eoffice_out_reg_urg", condition=~Q(urgency="normal")),
         ]
 
     def __str__(self) -> str:

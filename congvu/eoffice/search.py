@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import heapq
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -42,9 +43,9 @@ SNIPPET_SCAN = 30_000
 SNIPPET_WIDTH = 220
 
 KINDS = ("incoming", "outgoing")
-#: "Common words": at least this many matches per wanted row (DENSE_CAP at most).
-DENSE_MATCHES = 100
-DENSE_CAP = 20_000
+_IN, _OUT = "eoffice_incomingdocument", "eoffice_outgoingdocument"
+#: Each document table's FTS5 table (SQLite).
+_FTS = {_IN: "eoffice_in_fts", _OUT: "eoffice_out_fts"}
 R = OfficeRole
 
 
@@ -132,11 +133,9 @@ def _period(f: SearchFilters) -> tuple[dt.date | None, dt.date | None]:
     return start, end
 
 
-def _incoming(powers: Powers, words: tuple[str, ...], f: SearchFilters,
+def _incoming(powers: Powers, f: SearchFilters,
               tz: ZoneInfo) -> QuerySet[IncomingDocument]:
     found = IncomingDocument.objects.filter(incoming_q(powers))
-    if words:
-        found = found.filter(_match("eoffice_incomingdocument", "eoffice_in_fts", words))
     start, end = _range(*_period(f), tz)
     if start:
         found = found.filter(received_at__gte=start)
@@ -147,11 +146,9 @@ def _incoming(powers: Powers, words: tuple[str, ...], f: SearchFilters,
     return found.order_by("-received_at", "-id")
 
 
-def _outgoing(powers: Powers, words: tuple[str, ...], f: SearchFilters,
+def _outgoing(powers: Powers, f: SearchFilters,
               tz: ZoneInfo) -> QuerySet[OutgoingDocument]:
     found = OutgoingDocument.objects.filter(outgoing_q(powers))
-    if words:
-        found = found.filter(_match("eoffice_outgoingdocument", "eoffice_out_fts", words))
     start, end = _range(*_period(f), tz)
     if start:
         found = found.filter(created_at__gte=start)
@@ -162,39 +159,115 @@ def _outgoing(powers: Powers, words: tuple[str, ...], f: SearchFilters,
     return found.order_by("-created_at", "-id")
 
 
-def _dense(cursor: Any, table: str, words: tuple[str, ...], cap: int) -> bool:
-    """Whether at least ``cap`` documents match (PostgreSQL; counted on the GIN index and
-    the visibility map, without reading rows once the table is vacuumed)."""
-    cursor.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE search_vector @@ "  # noqa: S608
-        "to_tsquery('simple', %s) LIMIT %s) AS found", [_tsquery(words), cap])
+#: How long a table's common words are remembered (they change with ANALYZE).
+COMMON_TTL_S = 600.0
+#: The walk looks at this many of the newest readable rows per wanted row (at least
+#: :data:`WALK_MIN`) before the word index takes over.
+WALK_PER_ROW = 200
+WALK_MIN = 10_000
+_common: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
+
+
+def _common_words(cursor: Any, table: str) -> frozenset[str]:
+    """The words PostgreSQL's statistics list as common in ``table`` (``pg_stats``'
+    ``most_common_elems`` of the tsvector: about the top thousand, each in at least about
+    1 % of the rows), remembered for :data:`COMMON_TTL_S`. Empty before the first
+    ``ANALYZE``: every word is then treated as rare, which is always correct, only not
+    always fastest."""
+    cache_key = (connection.settings_dict["NAME"], table)
+    now = time.monotonic()
+    hit = _common.get(cache_key)
+    if hit and hit[0] > now:
+        return hit[1]
+    cursor.execute("SELECT most_common_elems::text::text[] FROM pg_stats "
+                   "WHERE schemaname = current_schema() AND tablename = %s "
+                   "AND attname = 'search_vector'", [table])
     row = cursor.fetchone()
-    return bool(row and row[0] >= cap)
+    words = frozenset(row[0] or ()) if row else frozenset()
+    _common[cache_key] = (now + COMMON_TTL_S, words)
+    return words
+
+
+def _rare_terms(words: tuple[str, ...], common: frozenset[str]) -> list[str]:
+    """The query's terms that are not common; the last word is a prefix (the user may
+    be typing), common if some common word starts with it."""
+    terms = []
+    for i, word in enumerate(words):
+        if i == len(words) - 1:
+            if not any(c.startswith(word) for c in common):
+                terms.append(word + ":*")
+        elif word not in common:
+            terms.append(word)
+    return terms
+
+
+def _filter_only(table: str, words: tuple[str, ...]) -> Q:
+    """The full-text condition as a row filter the word index cannot answer
+    (``ts_match_vq`` is the function behind ``@@``)."""
+    return Q(RawSQL(f'ts_match_vq("{table}"."search_vector", to_tsquery(\'simple\', %s))',  # noqa: S611
+                    (_tsquery(words),), output_field=BooleanField()))
+
+
+def _walk(found: QuerySet[Any], table: str, words: tuple[str, ...], wanted: int,
+          fields: tuple[str, ...], date: str) -> list[dict[str, Any]] | None:
+    """The newest ``wanted`` matches among the newest readable rows (a bounded walk of
+    the date index, each row tested), or None when the window holds fewer: then they
+    are not known to be the newest, and the word index must answer."""
+    window = max(WALK_MIN, WALK_PER_ROW * wanted)
+    vector = RawSQL(f'"{table}"."search_vector"', ())  # noqa: S611 (a constant)
+    inner = found.annotate(sv=vector).values(*fields, "sv")
+    sql, params = inner[:window].query.sql_with_params()
+    columns = ", ".join(f'w."{f}"' for f in fields)
+    with connection.cursor() as cursor:
+        # The inner statement is Django's; the names are the constants of this module.
+        cursor.execute(
+            f"SELECT {columns} FROM ({sql}) AS w "  # noqa: S608
+            f"WHERE ts_match_vq(w.sv, to_tsquery('simple', %s)) "
+            f'ORDER BY w."{date}" DESC, w."id" DESC LIMIT %s',
+            [*params, _tsquery(words), wanted])
+        rows = [dict(zip(fields, row, strict=True)) for row in cursor.fetchall()]
+    return rows if len(rows) >= wanted else None
 
 
 def _fetch(found: QuerySet[Any], table: str, words: tuple[str, ...], wanted: int,
-           wide: bool) -> list[dict[str, Any]]:
-    """The first ``wanted`` rows, newest first.
+           wide: bool, fields: tuple[str, ...], date: str) -> list[dict[str, Any]]:
+    """The first ``wanted`` readable rows of ``found`` matching ``words``, newest first.
 
-    On PostgreSQL, when a reader who sees the whole agency searches common words
-    (thousands of matches), the newest rows are found by walking the date index and
-    testing each row, which stops after a few hundred rows; the planner cannot know that
-    (it underestimates how often words such as "chuyen doi so" occur together) and would
-    fetch every match to sort them. Rare words keep the GIN index, then a sort of a few
-    rows. A sequential scan is never right here (the index answers both), and JIT
+    SQLite: FTS5 gives the matches, then a sort. PostgreSQL, where a GIN index reads
+    every posting of every word (tens of milliseconds for words in a tenth of a million
+    documents, and then each match is fetched to be sorted), the words decide the plan:
+
+    - with a rare word (one not in the table's common words): the index answers for the
+      rare words only, and each of their few rows is tested for all the words;
+    - with only common words, for a reader who sees the whole agency: the newest
+      readable rows are walked in date order, each tested, within a window; the
+      newest matches are there unless the words are rarer together than apart, when
+      the index answers for all of them.
+
+    A sequential scan is never right here (the indexes answer all of it), and JIT
     compilation is off: the plans' estimated costs are high (a walk that stops early),
-    their run time a few milliseconds, compiling them would cost tens."""
+    their run time a few milliseconds; compiling them would cost tens."""
+    if not words:
+        return list(found.values(*fields)[:wanted])
     if connection.vendor != "postgresql":
-        return list(found[:wanted])
+        return list(found.filter(_match(table, _FTS[table], words)).values(*fields)[:wanted])
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off; SET LOCAL enable_seqscan = off")
         try:
-            if words and wide and _dense(cursor, table, words,
-                                         min(DENSE_MATCHES * wanted, DENSE_CAP)):
-                cursor.execute("SET LOCAL enable_bitmapscan = off")
-            return list(found[:wanted])
+            rare = _rare_terms(words, _common_words(cursor, table))
+            if rare:
+                narrowed = found.filter(Q(RawSQL(  # noqa: S611
+                    f'"{table}"."search_vector" @@ to_tsquery(\'simple\', %s)',
+                    (" & ".join(rare),), output_field=BooleanField())))
+                return list(narrowed.filter(_filter_only(table, words))
+                            .values(*fields)[:wanted])
+            if wide:
+                walked = _walk(found, table, words, wanted, fields, date)
+                if walked is not None:
+                    return walked
+            return list(found.filter(_match(table, _FTS[table], words)).values(*fields)[:wanted])
         finally:  # inside an outer transaction, the rest of it plans as usual
-            cursor.execute("RESET jit; RESET enable_seqscan; RESET enable_bitmapscan")
+            cursor.execute("RESET jit; RESET enable_seqscan")
 
 
 _FIELDS = ("id", "number", "year", "received_at", "doc_type", "type_name", "summary",
@@ -218,8 +291,8 @@ def search(actor: Actor, now: dt.datetime, text: str, *,
     powers = powers_for(actor, now)
     wide = bool(powers.agencies(R.CLERK, *LEADERS))
     if f.kind in ("", "incoming"):
-        rows = _fetch(_incoming(powers, words, f, zone).values(*_FIELDS),
-                      "eoffice_incomingdocument", words, wanted, wide)
+        rows = _fetch(_incoming(powers, f, zone), _IN, words, wanted, wide, _FIELDS,
+                      "received_at")
         merged.append([Hit(
             kind="incoming", id=r["id"],
             number=f"{rules.number_digits(r['number'])}/{r['year']}" if r["number"] else "",
@@ -229,8 +302,8 @@ def search(actor: Actor, now: dt.datetime, text: str, *,
             confidentiality=r["confidentiality"], snippet=(),
             sort_key=(r["received_at"], r["id"])) for r in rows])
     if f.kind in ("", "outgoing"):
-        rows = _fetch(_outgoing(powers, words, f, zone).values(*_OUT_FIELDS),
-                      "eoffice_outgoingdocument", words, wanted, wide)
+        rows = _fetch(_outgoing(powers, f, zone), _OUT, words, wanted, wide, _OUT_FIELDS,
+                      "created_at")
         merged.append([Hit(
             kind="outgoing", id=r["id"], number=r["number_text"].removeprefix("Số: "),
             date=r["document_date"] or r["created_at"].astimezone(zone).date(),

@@ -346,6 +346,16 @@ def _type_and_summary(type_key: str, type_name: str, summary: str, confidentiali
     return f"{name}: {summary}" if name else summary
 
 
+#: What a register row reads of a document (not its texts).
+_INCOMING_REGISTER_FIELDS = (
+    "id", "received_at", "number", "issuer", "number_symbol", "document_date", "doc_type",
+    "type_name", "summary", "registered_by_label", "registered_late", "duplicate_of_id",
+    "urgency", "confidentiality")
+_OUTGOING_REGISTER_FIELDS = (
+    "id", "number_text", "document_date", "doc_type", "summary", "confidentiality", "signer",
+    "recipients_text", "department__name", "copies", "issued_at", "urgency")
+
+
 def incoming_register(actor: Actor, now: dt.datetime, *, agency_id: int, year: int,
                       tz: str = "Asia/Ho_Chi_Minh",
                       filters: RegisterFilters | None = None) -> list[IncomingRow]:
@@ -372,15 +382,15 @@ def incoming_register(actor: Actor, now: dt.datetime, *, agency_id: int, year: i
         found = found.filter(search_text__contains=needle)
         if not full:
             found = found.filter(confidentiality=rules.Confidentiality.NONE)
-    page = list(found.order_by("number")[:max(1, min(f.limit, 500))])
+    page = list(found.only(*_INCOMING_REGISTER_FIELDS).order_by("number")
+                [:max(1, min(f.limit, 500))])
     recipients: dict[int, list[str]] = {}
-    for a in (Assignment.objects.filter(document_id__in=[d.pk for d in page],
-                                        parent__isnull=True)
-              .select_related("to_department", "to_account").order_by("id")):
-        who = a.to_department.name if a.to_department else (
-            a.to_account.address if a.to_account else "")
-        recipients.setdefault(a.document_id, []).append(
-            f"{who} ({rules.AssignmentKind(a.kind).label})")
+    kinds = {k: str(label) for k, label in rules.AssignmentKind.choices}
+    for doc_id, kind, department, address in (
+            Assignment.objects.filter(document_id__in=[d.pk for d in page], parent__isnull=True)
+            .order_by("id").values_list("document_id", "kind", "to_department__name",
+                                        "to_account__address")):
+        recipients.setdefault(doc_id, []).append(f"{department or address or ''} ({kinds[kind]})")
     rows = []
     for d in page:
         notes = []
@@ -428,13 +438,13 @@ def outgoing_register(actor: Actor, now: dt.datetime, *, agency_id: int, year: i
         found = found.filter(search_text__contains=needle)
         if not full:
             found = found.filter(confidentiality=rules.Confidentiality.NONE)
-    page = list(found.order_by("number")[:max(1, min(f.limit, 500))])
+    page = list(found.only(*_OUTGOING_REGISTER_FIELDS).order_by("number")
+                [:max(1, min(f.limit, 500))])
     sent: dict[int, list[str]] = {}
-    for dist in (Distribution.objects.filter(outgoing_id__in=[d.pk for d in page])
-                 .select_related("to_agency", "to_account").order_by("id")):
-        who = (dist.to_agency.name if dist.to_agency else
-               dist.to_account.address if dist.to_account else dist.address)
-        sent.setdefault(dist.outgoing_id, []).append(who)
+    for doc_id, agency_name, account_address, address in (
+            Distribution.objects.filter(outgoing_id__in=[d.pk for d in page]).order_by("id")
+            .values_list("outgoing_id", "to_agency__name", "to_account__address", "address")):
+        sent.setdefault(doc_id, []).append(agency_name or account_address or address)
     rows = []
     for d in page:
         names = sent.get(d.pk) or ([d.recipients_text] if d.recipients_text else [])

@@ -17,6 +17,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -63,13 +65,25 @@ def _label(choices: type[RequestKind] | type[RequestStatus] | type[ItemStatus],
         return value
 
 
-def _row(req: ServiceRequest, tz: str, now: dt.datetime) -> dict[str, Any]:
-    return {"id": req.pk, "kind": _label(RequestKind, req.kind),
-            "agency": req.agency.name, "agency_ref": req.agency.account_name,
-            "filed_at": local_time(req.filed_at, tz), "deadline": local_time(req.deadline_at, tz),
-            "rule": req.deadline_rule or "—",
-            "status": _label(RequestStatus, req.status),
-            "overdue": is_overdue(req, now)}
+def _row(req: ServiceRequest, tz: str, now: dt.datetime, flag: str) -> dict[str, Any]:
+    """One row of the list, its HTML built here rather than in the template: a page has
+    fifty, and the template engine's per-tag cost was over half of the queue's time.
+    ``flag`` is the (translated) overdue mark, looked up once per page."""
+    row = {"id": req.pk, "kind": _label(RequestKind, req.kind),
+           "agency": req.agency.name, "agency_ref": req.agency.account_name,
+           "filed_at": local_time(req.filed_at, tz), "deadline": local_time(req.deadline_at, tz),
+           "rule": req.deadline_rule or "—",
+           "status": _label(RequestStatus, req.status),
+           "overdue": is_overdue(req, now)}
+    row["html"] = format_html(
+        '<tr id="request-{}"{}>\n<th scope="row"><a href="/console/requests/{}/">#{}</a></th>\n'
+        '<td>{}</td>\n<td>{} <span class="note">({})</span></td>\n<td>{}</td>\n<td>{}</td>\n'
+        '<td>{}</td>\n<td>{}</td>\n<td>{}</td>\n</tr>',
+        row["id"], mark_safe(' class="overdue"') if row["overdue"] else "",
+        row["id"], row["id"], row["kind"], row["agency"], row["agency_ref"], row["filed_at"],
+        row["deadline"], row["rule"], row["status"],
+        format_html('<strong class="flag">{}</strong>', flag) if row["overdue"] else "—")
+    return row
 
 
 @console_view
@@ -86,7 +100,8 @@ def request_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     else:
         qs = requests_for(actor, now, status=status, overdue=overdue)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [_row(r, profile.timezone, now) for r in page.object_list]
+    flag = _("Overdue")
+    rows = [_row(r, profile.timezone, now, flag) for r in page.object_list]
     filters = {k: v for k, v in (("status", status), ("overdue", "1" if overdue else "")) if v}
 
     def page_url(number: int) -> str:
