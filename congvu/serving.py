@@ -88,11 +88,23 @@ def _read_body(environ: dict[str, Any]) -> bool:
     return True
 
 
+def _close_after(start_response: Callable[..., Any]) -> None:
+    """Close this connection after the response (gunicorn's ``Response.force_close``;
+    waitress serves one process, where there is no other to hand the client to)."""
+    close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+    if callable(close):
+        close()
+
+
 def admission(app: WSGIApp, slots: int = ACTIVE_PER_PROCESS) -> WSGIApp:
     """At most ``slots`` requests in ``app`` at once; each body is read before its turn.
 
     The turn ends when the application returns its response: Django has built it by
-    then (a streamed download is sent outside the turn)."""
+    then (a streamed download is sent outside the turn). A request that had to wait has
+    its connection closed after the answer: the client's next request then goes to
+    whichever process accepts it first, the idlest, rather than staying on a kept-alive
+    connection to a busy one (with ``--workers``, one process had otherwise kept most
+    clients while another idled)."""
     gate = threading.BoundedSemaphore(slots)
 
     def admitted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -100,8 +112,13 @@ def admission(app: WSGIApp, slots: int = ACTIVE_PER_PROCESS) -> WSGIApp:
             start_response("413 Request Entity Too Large",
                            [("Content-Type", "text/plain; charset=utf-8")])
             return ["Nội dung yêu cầu quá lớn. Request body too large.\n".encode()]
-        with gate:
+        if not gate.acquire(blocking=False):  # busy: wait, then hand the client on
+            _close_after(start_response)
+            gate.acquire()
+        try:
             return app(environ, start_response)
+        finally:
+            gate.release()
 
     return admitted
 

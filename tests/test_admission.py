@@ -161,3 +161,59 @@ def test_no_body_or_a_malformed_length_goes_to_the_application_as_it_came(length
 
     assert call(serving.admission(app), environ)[0] == "200 OK"
     assert seen == [stream]
+
+
+class GunicornResponse:
+    """What gunicorn passes as ``start_response``: a bound method of its response."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def start_response(self, _status: str, _headers: list[tuple[str, str]]) -> None:
+        pass
+
+    def force_close(self) -> None:
+        self.closed = True
+
+
+def test_a_request_that_waited_closes_its_connection_so_the_client_moves_on() -> None:
+    """With ``--workers``, a kept-alive client of a busy process is handed on: after
+    waiting for a turn its connection closes, and its next one goes to the process that
+    accepts first. A request that found a free turn keeps its connection."""
+    release = threading.Event()
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("hold"):
+            release.wait(10)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    admitted = serving.admission(app)
+    free = GunicornResponse()
+    admitted(request(), free.start_response)
+    assert not free.closed
+    holders = [threading.Thread(target=admitted, args=({**request(), "hold": True},
+                                                       GunicornResponse().start_response))
+               for _ in range(serving.ACTIVE_PER_PROCESS)]
+    for t in holders:
+        t.start()
+    time.sleep(0.2)
+    waited = GunicornResponse()
+    waiter = threading.Thread(target=admitted, args=(request(), waited.start_response))
+    waiter.start()
+    time.sleep(0.2)
+    release.set()
+    for t in [*holders, waiter]:
+        t.join(10)
+    assert waited.closed
+
+
+def test_gunicorn_still_gives_its_response_as_start_response_s_owner() -> None:
+    """The hand-on above relies on gunicorn's ``start_response`` being a method of its
+    ``Response``, which has ``force_close``: an upgrade that changes this fails here."""
+    from gunicorn.http import wsgi
+
+    assert callable(wsgi.Response.force_close)
+    assert callable(wsgi.Response.start_response)
+    response = wsgi.Response.__new__(wsgi.Response)
+    assert response.start_response.__self__ is response
