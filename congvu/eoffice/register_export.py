@@ -5,9 +5,10 @@ the table with its header repeated on every page and page numbers) and as an XLS
 workbook (one sheet, the same columns, the header frozen).
 
 The rows are read through the registers' selectors, page by page (keyset on the
-number), with the reader's rights (classified rows masked the same way). An export
-holds at most :data:`MAX_ROWS` rows (a large agency's year): past that the reader is
-asked to narrow the dates; both files are built in memory in well under a minute.
+number), with the reader's rights (classified rows masked the same way). The caller
+says how many rows it accepts: the console builds up to a few thousand while the reader
+waits and hands larger registers (a big agency's year) to the tasks worker, which
+accepts up to :data:`MAX_ROWS`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,8 @@ from congvu.eoffice.selectors import RegisterFilters
 from congvu.errors import CongvuError
 from congvu.reports.pdf import register_fonts
 
-MAX_ROWS = 20_000
+#: The most rows a register file holds (several years of a very large agency).
+MAX_ROWS = 500_000
 _BATCH = 500
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_TYPE = "application/pdf"
@@ -72,25 +74,38 @@ def number_of(number_text: str) -> int:
     return int(found.group()) if found else 0
 
 
+class TooManyRows(CongvuError):
+    """The register has more rows than the caller accepts."""
+
+
+def _too_many(limit: int) -> TooManyRows:
+    return TooManyRows(_("The register has more than %(max)d rows for these filters; "
+                         "choose a shorter period.") % {"max": limit})
+
+
 def incoming_rows(actor: Actor, now: dt.datetime, *, agency_id: int, year: int,
-                  filters: RegisterFilters, tz: str) -> list[tuple[str, ...]]:
-    """Every row of the filtered incoming register (up to :data:`MAX_ROWS`)."""
+                  filters: RegisterFilters, tz: str, limit: int = MAX_ROWS,
+                  read: Callable[[int], None] | None = None) -> list[tuple[str, ...]]:
+    """Every row of the filtered incoming register; :class:`TooManyRows` past ``limit``.
+    ``read`` hears how many rows are read so far."""
     rows: list[tuple[str, ...]] = []
     after = 0
     while True:
         page = selectors.incoming_register(actor, now, agency_id=agency_id, year=year, tz=tz,
                                            filters=replace(filters, after=after, limit=_BATCH))
         rows += [r.columns() for r in page]
-        if len(rows) > MAX_ROWS:
-            raise CongvuError(_("The register has more than %(max)d rows for these filters; "
-                                "choose a shorter period.") % {"max": MAX_ROWS})
+        if len(rows) > limit:
+            raise _too_many(limit)
+        if read:
+            read(len(rows))
         if len(page) < _BATCH:
             return rows
         after = page[-1].number
 
 
 def outgoing_rows(actor: Actor, now: dt.datetime, *, agency_id: int, year: int, series: str,
-                  filters: RegisterFilters, tz: str) -> list[tuple[str, ...]]:
+                  filters: RegisterFilters, tz: str, limit: int = MAX_ROWS,
+                  read: Callable[[int], None] | None = None) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     after = 0
     while True:
@@ -99,9 +114,10 @@ def outgoing_rows(actor: Actor, now: dt.datetime, *, agency_id: int, year: int, 
                                            filters=replace(filters, after=after,
                                                            limit=_BATCH))
         rows += [r.columns() for r in page]
-        if len(rows) > MAX_ROWS:
-            raise CongvuError(_("The register has more than %(max)d rows for these filters; "
-                                "choose a shorter period.") % {"max": MAX_ROWS})
+        if len(rows) > limit:
+            raise _too_many(limit)
+        if read:
+            read(len(rows))
         if len(page) < _BATCH:
             return rows
         after = number_of(page[-1].number_text)

@@ -15,15 +15,16 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from congvu import clock, deployment
+from congvu.accounts.models import Account
 from congvu.actors import Actor
 from congvu.console.pages.eoffice_registers_common import (
     DateRange,
@@ -37,10 +38,16 @@ from congvu.directory.models import Agency
 from congvu.eoffice import register_export, rules, selectors
 from congvu.eoffice.models import LEADERS, OfficeRole
 from congvu.eoffice.selectors import IncomingRow, OutgoingRow, RegisterFilters
-from congvu.errors import NotFound
+from congvu.errors import CongvuError, NotFound
+from congvu.jobs.actions import do_enqueue
+from congvu.jobs.registry import Progress
 
 PAGE_SIZE = 50
 KINDS = ("incoming", "outgoing")
+#: A register file up to this many rows is built while the reader waits (a few
+#: seconds); a larger one by the tasks worker (``FILE_JOB``, ``congvu/console/jobs.py``).
+INLINE_ROWS = 5_000
+FILE_JOB = "eoffice.register_file"
 #: The outgoing registers' series (the incoming register has one).
 OUT_SERIES = [s for s in rules.Series if s != rules.Series.INCOMING]
 
@@ -79,20 +86,20 @@ def _filters(data: dict[str, Any], limit: int = PAGE_SIZE) -> RegisterFilters:
         series=data.get("series") or "", after=data.get("after") or 0, limit=limit)
 
 
-def _register(request: HttpRequest, actor: Actor, kind: str
+def _register(query: QueryDict, actor: Actor, kind: str
               ) -> tuple[RegisterForm, dict[str, Any]]:
     """The form and the common context: the agency, its year, the filters' query."""
     now = clock.now()
     profile = deployment.deployment_profile()
     agency, agencies = agency_choice(
-        request, actor, now, (OfficeRole.CLERK, *LEADERS),
+        query, actor, now, (OfficeRole.CLERK, *LEADERS),
         _("Only the agency's clerks and leaders read its registers."))
-    form = RegisterForm(request.GET)
+    form = RegisterForm(query)
     form.is_valid()
     data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
     year = data.get("year") or now.astimezone(ZoneInfo(profile.timezone)).year
     series = data.get("series") or rules.Series.GENERAL
-    keep = {k: v for k, v in request.GET.items() if k not in ("after", "kind") and v}
+    keep = {k: v for k, v in query.items() if k not in ("after", "kind") and v}
     return form, {"now": now, "profile": profile, "agency": agency, "agencies": agencies,
                   "year": year, "series": series, "kind": kind, "data": data, "keep": keep}
 
@@ -123,7 +130,7 @@ def _rows(actor: Actor, ctx: dict[str, Any], filters: RegisterFilters
 def register_page(request: HttpRequest, actor: Actor) -> HttpResponse:
     kind = request.GET.get("kind", "incoming")
     kind = kind if kind in KINDS else "incoming"
-    form, ctx = _register(request, actor, kind)
+    form, ctx = _register(request.GET, actor, kind)
     status = 200 if form.is_valid() else 400
     rows: list[Any] = []
     if status == 200:
@@ -183,23 +190,38 @@ def _describe(data: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _export(request: HttpRequest, actor: Actor, kind: str, fmt: str) -> HttpResponse:
-    form, ctx = _register(request, actor, kind)
+def register_file_for(actor: Actor, kind: str, fmt: str, query: QueryDict, *, limit: int,
+                      progress: Progress | None = None) -> tuple[bytes, str, str, int]:
+    """The register as a file: (content, content type, file name, rows). Raises
+    :class:`register_export.TooManyRows` past ``limit`` rows, a :class:`CongvuError`
+    naming the bad filters, Forbidden for a reader who may not read the register."""
+    form, ctx = _register(query, actor, kind)
     if not form.is_valid():
-        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
-        return render(request, "console/error.html", {
-            "title": _("The request cannot be shown"), "message": errors, "status": 400},
-            status=400)
+        raise CongvuError("; ".join(str(e) for errs in form.errors.values() for e in errs))
     data = {**ctx["data"], "after": 0}
     agency: Agency = ctx["agency"]
     tz = ctx["profile"].timezone
+    reading, writing = _("Reading the register"), _("Writing the file")
+    if progress:
+        # The register's counter is the year's row count before filters: a fair total.
+        progress.start(selectors.register_size(agency.pk, ctx["year"], kind, ctx["series"]),
+                       reading)
+
+    def read(done: int) -> None:
+        if progress:
+            progress.advance(done, reading)
+
     if kind == "incoming":
         rows = register_export.incoming_rows(actor, ctx["now"], agency_id=agency.pk,
-                                             year=ctx["year"], filters=_filters(data), tz=tz)
+                                             year=ctx["year"], filters=_filters(data), tz=tz,
+                                             limit=limit, read=read)
     else:
         rows = register_export.outgoing_rows(actor, ctx["now"], agency_id=agency.pk,
                                              year=ctx["year"], series=ctx["series"],
-                                             filters=_filters(data), tz=tz)
+                                             filters=_filters(data), tz=tz, limit=limit,
+                                             read=read)
+    if progress:
+        progress.start(len(rows), writing)
     parent = (agency.parent.name if agency.parent_id and agency.parent else
               _("%(province)s Provincial People's Committee") % {
                   "province": ctx["profile"].province})
@@ -212,19 +234,40 @@ def _export(request: HttpRequest, actor: Actor, kind: str, fmt: str) -> HttpResp
         body, content_type = register_export.register_pdf(printed), register_export.PDF_TYPE
     else:
         body, content_type = register_export.register_xlsx(printed), register_export.XLSX_TYPE
-    response = HttpResponse(body, content_type=content_type)
-    disposition = "inline" if fmt == "pdf" else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{name}.{fmt}"'
-    return response
+    return body, content_type, f"{name}.{fmt}", len(rows)
 
 
 @console_view
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def register_file(request: HttpRequest, actor: Actor, kind: str, fmt: str) -> HttpResponse:
-    """``incoming.pdf``, ``incoming.xlsx``, ``outgoing.pdf``, ``outgoing.xlsx``."""
+    """``incoming.pdf``, ``incoming.xlsx``, ``outgoing.pdf``, ``outgoing.xlsx``: at once
+    up to :data:`INLINE_ROWS` rows; a larger register is offered to the tasks worker (a
+    POST here queues it, and its page shows the progress, then the file)."""
     if kind not in KINDS or fmt not in ("pdf", "xlsx"):
         raise NotFound(_("There is no such register file."))
-    return _export(request, actor, kind, fmt)
+    if request.method == "POST":
+        form, _ctx = _register(request.GET, actor, kind)  # refused now, not in the job
+        if not form.is_valid():
+            raise CongvuError("; ".join(str(e) for errs in form.errors.values() for e in errs))
+        account = request.user if isinstance(request.user, Account) else None
+        job = do_enqueue(actor=actor, kind=FILE_JOB, now=clock.now(), account=account,
+                         params={"kind": kind, "fmt": fmt, "query": request.GET.urlencode(),
+                                 "lang": get_language() or "vi"})
+        return HttpResponseRedirect(f"/console/jobs/{job.pk}/")
+    try:
+        body, content_type, name, _count = register_file_for(actor, kind, fmt, request.GET,
+                                                             limit=INLINE_ROWS)
+    except register_export.TooManyRows:
+        return render(request, "console/eoffice/registers/large.html", {
+            "inline_rows": INLINE_ROWS, "title": _title(kind, request.GET.get("series") or
+                                                        rules.Series.GENERAL),
+            "fmt": fmt.upper(), "action": request.get_full_path(),
+            "back": "/console/eoffice/registers/?" + urlencode(
+                {k: v for k, v in request.GET.items() if v})})
+    response = HttpResponse(body, content_type=content_type)
+    disposition = "inline" if fmt == "pdf" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    return response
 
 
 urlpatterns: list[URLPattern | URLResolver] = [

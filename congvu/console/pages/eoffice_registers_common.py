@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest
+from django.http import QueryDict
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from congvu.eoffice.access import powers_for
 from congvu.errors import Forbidden
 
 
-def agency_choice(request: HttpRequest, actor: Actor, now: dt.datetime,
+def agency_choice(query: QueryDict, actor: Actor, now: dt.datetime,
                   roles: tuple[str, ...], refusal: str) -> tuple[Agency, list[Agency]]:
     """The agency the page is about: ``?agency=<id>`` among those where the reader holds
     one of ``roles``, else the first of them (most people work in one)."""
@@ -28,7 +28,7 @@ def agency_choice(request: HttpRequest, actor: Actor, now: dt.datetime,
     agencies = list(Agency.objects.filter(pk__in=ids).order_by("name"))
     if not agencies:
         raise Forbidden(refusal)
-    wanted = request.GET.get("agency", "")
+    wanted = query.get("agency", "")
     chosen = next((a for a in agencies if str(a.pk) == wanted), agencies[0])
     return chosen, agencies
 

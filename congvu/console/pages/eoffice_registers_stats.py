@@ -41,7 +41,7 @@ def _load(request: HttpRequest, actor: Actor) -> tuple[StatisticsForm, dict[str,
     now = clock.now()
     profile = deployment.deployment_profile()
     agency, agencies = agency_choice(
-        request, actor, now, (OfficeRole.CLERK, *LEADERS, OfficeRole.DEPARTMENT_HEAD),
+        request.GET, actor, now, (OfficeRole.CLERK, *LEADERS, OfficeRole.DEPARTMENT_HEAD),
         _("Only the agency's leaders and clerks, and heads of department for their "
           "department, read the processing statistics."))
     form = StatisticsForm(request.GET)

@@ -18,6 +18,8 @@ from congvu.console.pages import eoffice_registers
 from congvu.eoffice import actions, selectors
 from congvu.eoffice.actions import Recipient
 from congvu.eoffice.rules import AssignmentKind as K
+from congvu.jobs.actions import run_pending
+from congvu.jobs.models import Job
 from tests.conftest import at
 from tests.eoffice.conftest import NOW, PARAMS, approved, register
 
@@ -131,6 +133,38 @@ def test_nd30_registers_exported_as_xlsx(web_office, browser_of) -> None:
     assert rows[0] == selectors.OUTGOING_COLUMNS
     assert rows[1][0] == doc.number_text.removeprefix("Số: ") and rows[1][3] == "Nguyễn Ngọc Hùng"
     assert len(rows) == 2
+
+
+def test_nd30_a_register_too_large_to_wait_for_is_built_by_the_tasks_worker(
+        web_office, browser_of, monkeypatch) -> None:
+    """Past the inline limit the file is offered to the tasks worker: a POST queues it
+    with the same filters, the job's page shows the progress, then the whole file; a
+    specialist can queue nothing, and another agency's clerk cannot fetch the file."""
+    monkeypatch.setattr(eoffice_registers, "INLINE_ROWS", 2)
+    three(web_office)
+    clerk = browser_of(web_office.clerk)
+    offer = clerk.get(URL + "incoming.xlsx", {"q": "ket luan so", "year": 2026})
+    page = offer.content.decode()
+    assert offer.status_code == 200 and 'id="large-register"' in page
+    assert "nhiều hơn 2" in page and 'method="post"' in page
+    assert Job.objects.count() == 0  # the GET only offers
+    queued = clerk.post(URL + "incoming.xlsx?q=ket+luan+so&year=2026")
+    job = Job.objects.get()
+    assert queued.status_code == 302 and queued["Location"] == f"/console/jobs/{job.pk}/"
+    assert job.kind == eoffice_registers.FILE_JOB and job.account == web_office.clerk.account
+    run_pending()
+    done = clerk.get(f"/console/jobs/{job.pk}/").content.decode()
+    assert "3 dòng" in done and "so-den-" in done
+    book = clerk.get(f"/console/jobs/{job.pk}/download/")
+    ws = load_workbook(io.BytesIO(book.content)).active
+    rows = [tuple(c.value or "" for c in row) for row in ws.iter_rows(min_row=7)]
+    assert [r[1] for r in rows] == ["01", "02", "03"]
+    assert "ket luan so" in (ws["A4"].value or "")  # the filters are printed
+    specialist = browser_of(web_office.spec)  # no register seat: nothing is queued
+    assert specialist.post(URL + "incoming.xlsx?q=ket+luan+so&year=2026").status_code == 403
+    stranger = browser_of(web_office.other_clerk)
+    assert stranger.get(f"/console/jobs/{job.pk}/download/").status_code in (403, 404)
+    assert Job.objects.count() == 1
 
 
 SEARCH = "/console/eoffice/search/"
