@@ -10,7 +10,7 @@ from django.http import QueryDict
 from django.utils import translation
 
 from congvu.actors import Actor
-from congvu.eoffice.register_export import MAX_ROWS
+from congvu.eoffice.register_export import MAX_PDF_ROWS, MAX_ROWS
 from congvu.jobs.registry import Outcome, Progress, handler
 
 
@@ -20,8 +20,10 @@ def run_register_file(actor: Actor, params: dict[str, Any], source: bytes,
     from congvu.console.pages.eoffice_registers import FILE_JOB, register_file_for
 
     assert FILE_JOB == "eoffice.register_file"
+    fmt = str(params.get("fmt") or "pdf")
     with translation.override(str(params.get("lang") or "vi")):
         body, content_type, name, rows = register_file_for(
-            actor, str(params.get("kind") or "incoming"), str(params.get("fmt") or "pdf"),
-            QueryDict(str(params.get("query") or "")), limit=MAX_ROWS, progress=progress)
+            actor, str(params.get("kind") or "incoming"), fmt,
+            QueryDict(str(params.get("query") or "")),
+            limit=MAX_PDF_ROWS if fmt == "pdf" else MAX_ROWS, progress=progress)
     return Outcome({"rows": rows}, file=body, file_name=name, file_type=content_type)

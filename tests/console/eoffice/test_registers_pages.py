@@ -167,6 +167,22 @@ def test_nd30_a_register_too_large_to_wait_for_is_built_by_the_tasks_worker(
     assert Job.objects.count() == 1
 
 
+def test_nd30_a_printed_register_past_its_limit_asks_for_a_shorter_period(
+        web_office, browser_of, monkeypatch) -> None:
+    """A PDF costs far more per row than a workbook: past its limit the job fails with a
+    message the clerk can act on, in Vietnamese."""
+    monkeypatch.setattr(eoffice_registers, "INLINE_ROWS", 1)
+    monkeypatch.setattr("congvu.console.jobs.MAX_PDF_ROWS", 2)
+    three(web_office)
+    clerk = browser_of(web_office.clerk)
+    clerk.post(URL + "incoming.pdf?year=2026")
+    run_pending()
+    job = Job.objects.get()
+    assert job.status == "failed" and "chọn khoảng thời gian ngắn hơn" in job.error
+    page = clerk.get(f"/console/jobs/{job.pk}/").content.decode()
+    assert "chọn khoảng thời gian ngắn hơn" in page
+
+
 SEARCH = "/console/eoffice/search/"
 
 
