@@ -34,7 +34,7 @@ def _register() -> None:
     import importlib
 
     for name in ("deploy", "org", "naming", "passwords", "workdays", "accounts", "audit",
-                 "mail", "sso", "webmail", "roles", "requests", "reports", "imports"):
+                 "mail", "sso", "webmail", "roles", "requests", "reports", "imports", "eoffice"):
         importlib.import_module(f"congvu.cli.{name}").register(cli)
 
 

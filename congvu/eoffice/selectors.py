@@ -31,6 +31,7 @@ from congvu.eoffice.models import (
     IncomingStatus,
     Notice,
     OfficeRole,
+    OfficeRoleGrant,
     OutgoingDocument,
     OutgoingStatus,
     Register,
@@ -355,6 +356,15 @@ _INCOMING_REGISTER_FIELDS = (
 _OUTGOING_REGISTER_FIELDS = (
     "id", "number_text", "document_date", "doc_type", "summary", "confidentiality", "signer",
     "recipients_text", "department__name", "copies", "issued_at", "urgency")
+
+
+def office_role_grants(actor: Actor, agency: Agency) -> QuerySet[OfficeRoleGrant]:
+    """Who holds which eOffice role in ``agency`` (GL-12..15), for the operator and the
+    agency's IT contact (the people who grant them), by role then address."""
+    actor.require_agency(agency.pk, [a.pk for a in agency.ancestors()])
+    return (OfficeRoleGrant.objects.filter(agency=agency)
+            .select_related("account__person", "department")
+            .order_by("role", "account__address"))
 
 
 def register_size(agency_id: int, year: int, kind: str, series: str) -> int:

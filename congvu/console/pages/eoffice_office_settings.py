@@ -29,7 +29,7 @@ from congvu.console.views import console_view, local_time
 from congvu.directory.models import Agency, AgencyKind
 from congvu.directory.search import directory_rows, matching_ids, parse_query
 from congvu.directory.selectors import agency_subtree_ids
-from congvu.eoffice import actions
+from congvu.eoffice import actions, selectors
 from congvu.eoffice.models import AgencySymbol, OfficeRole, OfficeRoleGrant
 from congvu.eoffice.params import EofficeParams, deployment_params
 from congvu.errors import CongvuError, Forbidden, NotFound
@@ -88,9 +88,8 @@ def _units(agency: Agency) -> list[Agency]:
     return list(Agency.objects.filter(pk__in=ids).order_by("name"))
 
 
-def _grants(agency: Agency, tz: str) -> list[dict[str, Any]]:
-    rows = (OfficeRoleGrant.objects.filter(agency=agency)
-            .select_related("account__person", "department").order_by("role", "account__address"))
+def _grants(actor: Actor, agency: Agency, tz: str) -> list[dict[str, Any]]:
+    rows = selectors.office_role_grants(actor, agency)
     return [{"id": g.pk, "name": g.account.person.full_name if g.account.person else "",
              "address": g.account.address, "role": str(R(g.role).label),
              "department": g.department.name if g.department else "",
@@ -189,7 +188,7 @@ def _page(request: HttpRequest, actor: Actor, *, form: GrantForm | None = None,
             params, params_error = [], exc.message
         ctx.update({
             "q": q, "found": found, "searched": bool(q.strip()),
-            "grants": _grants(agency, profile.timezone), "symbols": _symbols(agency, units),
+            "grants": _grants(actor, agency, profile.timezone), "symbols": _symbols(agency, units),
             "params": params, "params_error": params_error,
             "roles": R.choices, "units": units,
             "form": form or GrantForm(agency=agency, account_ids=[]),
