@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import imaplib
+import io
 import json
 import os
 import smtplib
@@ -247,6 +248,72 @@ def _roundcube_sessions(webmail: Webmail) -> str:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = conn.execute("SELECT vars FROM session").fetchall()
     return " ".join(base64.b64decode(v).decode("utf-8", "replace") for (v,) in rows if v)
+
+
+def _pdf(text: str) -> bytes:
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    sheet = canvas.Canvas(out)
+    sheet.drawString(72, 760, text)
+    sheet.showPage()
+    sheet.save()
+    return out.getvalue()
+
+
+def _note(page: Any) -> str:
+    """The text of the message Roundcube shows at the bottom (it hides it after 15 s)."""
+    note = page.locator("#messagestack > div:not(.loading)").last
+    note.wait_for()
+    return str(note.inner_text())
+
+
+def test_gl9_a_clerk_hands_an_official_mail_to_the_eoffice_intake_with_one_click(
+        webmail: Webmail, page: Any, artifacts: Path) -> None:
+    """Roundcube's "Chuyển vào văn bản đến" button: the plugin posts the open message,
+    server to server, with the clerk's own access token; the PDF arrives in the agency's
+    intake, and a second click is refused rather than received twice (GL-9)."""
+    provider = webmail.provider
+    clerk = provider.ready_account()
+    provider.cli("eoffice", "role", "grant", clerk.address, "clerk", "--agency", "skhcn")
+    subject = "Công văn số 45/UBND-KGVX về triển khai chuyển đổi số"
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "vanthu@ubnd.example.org", clerk.address, subject
+    msg.set_content("Kính gửi Sở Khoa học và Công nghệ: gửi kèm công văn số 45.")
+    msg.add_attachment(_pdf("Cong van so 45/UBND-KGVX"), maintype="application",
+                       subtype="pdf", filename="cv-45-ubnd-kgvx.pdf")
+    with smtplib.SMTP("127.0.0.1", webmail.smtp_port, timeout=30) as s:
+        s.send_message(msg)
+    _sign_in_to_webmail(page, webmail, clerk)
+    row = page.locator("#messagelist tr", has_text="Công văn số 45/UBND-KGVX")
+    row.wait_for()
+    row.click()
+    button = page.locator("a.congvu-eoffice:not(.disabled)").first
+    button.wait_for()
+    page.screenshot(path=str(artifacts / "webmail-eoffice-1-button.png"))
+    button.click()
+    try:
+        assert "Đã chuyển vào văn bản đến" in _note(page)
+    except Exception as exc:
+        raise AssertionError("no confirmation; Roundcube: " + webmail.log(
+            "webmail", "logs", "errors.log")[-3000:] + "\nApache: " + webmail.log(
+            "webmail", "apache", "logs", "error.log")[-2000:] + "\ncongvu: "
+            + provider.log()) from exc
+    page.screenshot(path=str(artifacts / "webmail-eoffice-2-handed-over.png"))
+    received = json.loads(provider.django(
+        "import json\nfrom congvu.eoffice.models import IncomingDocument\n"
+        "print(json.dumps([{'status': d.status, 'agency': d.agency.account_name, "
+        "'summary': d.summary, 'issuer': d.issuer} for d in "
+        "IncomingDocument.objects.select_related('agency')]))"))
+    assert len(received) == 1 and received[0]["status"] == "received"
+    assert received[0]["agency"] == "skhcn" and "chuyển đổi số" in received[0]["summary"]
+    page.locator("#messagestack > div:not(.loading)").last.wait_for(state="detached",
+                                                                    timeout=WAIT_MS)
+    button.click()  # the same message again: refused, not received twice
+    assert "Không tiếp nhận lần thứ hai" in _note(page)
+    assert provider.django(
+        "from congvu.eoffice.models import IncomingDocument\n"
+        "print(IncomingDocument.objects.count())").strip() == "1"
 
 
 @pytest.fixture(scope="module")
