@@ -261,6 +261,10 @@ def _pdf(text: str) -> bytes:
     return out.getvalue()
 
 
+def _idle(page: Any) -> None:
+    page.wait_for_function("() => window.rcmail && !window.rcmail.busy")
+
+
 def _note(page: Any) -> str:
     """The text of the message Roundcube shows at the bottom (it hides it after 15 s)."""
     note = page.locator("#messagestack > div:not(.loading)").last
@@ -288,8 +292,10 @@ def test_gl9_a_clerk_hands_an_official_mail_to_the_eoffice_intake_with_one_click
     row = page.locator("#messagelist tr", has_text="Công văn số 45/UBND-KGVX")
     row.wait_for()
     row.click()
+    page.frame_locator("#messagecontframe").locator("#messagebody").wait_for()
     button = page.locator("a.congvu-eoffice:not(.disabled)").first
     button.wait_for()
+    _idle(page)  # Roundcube ignores commands while it is busy (loading the preview)
     page.screenshot(path=str(artifacts / "webmail-eoffice-1-button.png"))
     button.click()
     try:
@@ -309,6 +315,7 @@ def test_gl9_a_clerk_hands_an_official_mail_to_the_eoffice_intake_with_one_click
     assert received[0]["agency"] == "skhcn" and "chuyển đổi số" in received[0]["summary"]
     page.locator("#messagestack > div:not(.loading)").last.wait_for(state="detached",
                                                                     timeout=WAIT_MS)
+    _idle(page)
     button.click()  # the same message again: refused, not received twice
     assert "Không tiếp nhận lần thứ hai" in _note(page)
     assert provider.django(
