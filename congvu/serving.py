@@ -96,8 +96,10 @@ def _close_after(start_response: Callable[..., Any]) -> None:
         close()
 
 
-def admission(app: WSGIApp, slots: int = ACTIVE_PER_PROCESS) -> WSGIApp:
-    """At most ``slots`` requests in ``app`` at once; each body is read before its turn.
+def admission(app: WSGIApp, slots: int = ACTIVE_PER_PROCESS, *,
+              read_bodies: bool = True) -> WSGIApp:
+    """At most ``slots`` requests in ``app`` at once; each body is read before its turn
+    (``read_bodies``; waitress has read it already, within ``MAX_BODY_BYTES`` too).
 
     The turn ends when the application returns its response: Django has built it by
     then (a streamed download is sent outside the turn). A request that had to wait has
@@ -108,7 +110,7 @@ def admission(app: WSGIApp, slots: int = ACTIVE_PER_PROCESS) -> WSGIApp:
     gate = threading.BoundedSemaphore(slots)
 
     def admitted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if not _read_body(environ):
+        if read_bodies and not _read_body(environ):
             start_response("413 Request Entity Too Large",
                            [("Content-Type", "text/plain; charset=utf-8")])
             return ["Nội dung yêu cầu quá lớn. Request body too large.\n".encode()]
@@ -136,7 +138,8 @@ def serve_single(app: WSGIApp, *, host: str, port: int, threads: int, secure: bo
     if secure:
         # TLS ends at a reverse proxy on this machine, which says so in X-Forwarded-Proto.
         proxy = {"trusted_proxy": TRUSTED_PROXY, "trusted_proxy_headers": {"x-forwarded-proto"}}
-    serve(admission(app), host=host, port=port, threads=threads, ident="congvu", **proxy)
+    serve(admission(app, read_bodies=False), host=host, port=port, threads=threads,
+          ident="congvu", max_request_body_size=MAX_BODY_BYTES, **proxy)
 
 
 def proxy_headers_filter(app: WSGIApp) -> WSGIApp:

@@ -56,6 +56,18 @@ def _department_id(agency: Any, department_ref: str | None) -> int | None:
     return department.pk
 
 
+def _target(address: str, agency_ref: str, department_ref: str | None
+            ) -> tuple[Any, Any, Any, int | None]:
+    """The profile, the account at ADDRESS, the agency and the department's id."""
+    from congvu.accounts.selectors import account_by_address
+    from congvu.directory.selectors import agency_by_ref
+
+    profile = current_profile()
+    account = account_by_address(profile, address)
+    agency = agency_by_ref(agency_ref)
+    return profile, account, agency, _department_id(agency, department_ref)
+
+
 def _row(grant: Any) -> dict[str, Any]:
     return {"address": grant.account.address, "role": grant.role,
             "agency": grant.agency.account_name,
@@ -72,17 +84,12 @@ def _row(grant: Any) -> dict[str, Any]:
 def grant(address: str, role_name: str, agency_ref: str, department_ref: str | None,
           now_text: str | None, as_json: bool) -> None:
     """Grant the eOffice ROLE in --agency to the account at ADDRESS."""
-    from congvu.accounts.selectors import account_by_address
-    from congvu.directory.selectors import agency_by_ref
     from congvu.eoffice.actions import do_grant_office_role
 
-    profile = current_profile()
-    account = account_by_address(profile, address)
-    agency = agency_by_ref(agency_ref)
+    profile, account, agency, department_id = _target(address, agency_ref, department_ref)
     made = do_grant_office_role(actor=cli_operator(), account_id=account.pk,
                                 agency_id=agency.pk, role=_role(role_name),
-                                now=resolve_now(profile, now_text),
-                                department_id=_department_id(agency, department_ref))
+                                now=resolve_now(profile, now_text), department_id=department_id)
     data = _row(made)
     if as_json:
         emit_json(data)
@@ -100,15 +107,10 @@ def grant(address: str, role_name: str, agency_ref: str, department_ref: str | N
 def revoke(address: str, role_name: str, agency_ref: str, department_ref: str | None,
            now_text: str | None, as_json: bool) -> None:
     """Revoke the eOffice ROLE in --agency from the account at ADDRESS."""
-    from congvu.accounts.selectors import account_by_address
-    from congvu.directory.selectors import agency_by_ref
     from congvu.eoffice.actions import do_revoke_office_role
     from congvu.eoffice.selectors import office_role_grants
 
-    profile = current_profile()
-    account = account_by_address(profile, address)
-    agency = agency_by_ref(agency_ref)
-    department_id = _department_id(agency, department_ref)
+    profile, account, agency, department_id = _target(address, agency_ref, department_ref)
     found = [g for g in office_role_grants(cli_operator(), agency)
              if g.account_id == account.pk and g.role == _role(role_name)
              and (department_ref is None or g.department_id == department_id)]

@@ -13,13 +13,15 @@ from congvu.actors import Actor
 from congvu.eoffice.register_export import MAX_PDF_ROWS, MAX_ROWS
 from congvu.jobs.registry import Outcome, Progress, handler
 
+#: A register file queued from ``console/pages/eoffice_registers.py``.
+FILE_JOB = "eoffice.register_file"
 
-@handler("eoffice.register_file")
+
+@handler(FILE_JOB)
 def run_register_file(actor: Actor, params: dict[str, Any], source: bytes,
                       progress: Progress) -> Outcome:
-    from congvu.console.pages.eoffice_registers import FILE_JOB, register_file_for
+    from congvu.console.pages.eoffice_registers import register_file_for
 
-    assert FILE_JOB == "eoffice.register_file"
     fmt = str(params.get("fmt") or "pdf")
     with translation.override(str(params.get("lang") or "vi")):
         body, content_type, name, rows = register_file_for(

@@ -18,6 +18,7 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.utils.html import escape
@@ -81,49 +82,48 @@ class TooManyRows(CongvuError):
     """The register has more rows than the caller accepts."""
 
 
-def _too_many(limit: int) -> TooManyRows:
-    return TooManyRows(_("The register has more than %(max)d rows for these filters; "
-                         "choose a shorter period.") % {"max": limit})
+Row = TypeVar("Row", selectors.IncomingRow, selectors.OutgoingRow)
+
+
+def _all_rows(page_after: Callable[[int], list[Row]], number: Callable[[Row], int],
+              limit: int, read: Callable[[int], None] | None) -> list[tuple[str, ...]]:
+    """Every row of a register, a keyset page (on the number) at a time;
+    :class:`TooManyRows` past ``limit``. ``read`` hears how many rows are read so far."""
+    rows: list[tuple[str, ...]] = []
+    after = 0
+    while True:
+        page = page_after(after)
+        rows += [r.columns() for r in page]
+        if len(rows) > limit:
+            raise TooManyRows(_("The register has more than %(max)d rows for these "
+                                "filters; choose a shorter period.") % {"max": limit})
+        if read:
+            read(len(rows))
+        if len(page) < _BATCH:
+            return rows
+        after = number(page[-1])
 
 
 def incoming_rows(actor: Actor, now: dt.datetime, *, agency_id: int, year: int,
                   filters: RegisterFilters, tz: str, limit: int = MAX_ROWS,
                   read: Callable[[int], None] | None = None) -> list[tuple[str, ...]]:
-    """Every row of the filtered incoming register; :class:`TooManyRows` past ``limit``.
-    ``read`` hears how many rows are read so far."""
-    rows: list[tuple[str, ...]] = []
-    after = 0
-    while True:
-        page = selectors.incoming_register(actor, now, agency_id=agency_id, year=year, tz=tz,
-                                           filters=replace(filters, after=after, limit=_BATCH))
-        rows += [r.columns() for r in page]
-        if len(rows) > limit:
-            raise _too_many(limit)
-        if read:
-            read(len(rows))
-        if len(page) < _BATCH:
-            return rows
-        after = page[-1].number
+    """Every row of the filtered incoming register (see :func:`_all_rows`)."""
+    return _all_rows(
+        lambda after: selectors.incoming_register(
+            actor, now, agency_id=agency_id, year=year, tz=tz,
+            filters=replace(filters, after=after, limit=_BATCH)),
+        lambda row: row.number, limit, read)
 
 
 def outgoing_rows(actor: Actor, now: dt.datetime, *, agency_id: int, year: int, series: str,
                   filters: RegisterFilters, tz: str, limit: int = MAX_ROWS,
                   read: Callable[[int], None] | None = None) -> list[tuple[str, ...]]:
-    rows: list[tuple[str, ...]] = []
-    after = 0
-    while True:
-        page = selectors.outgoing_register(actor, now, agency_id=agency_id, year=year,
-                                           series=series, tz=tz,
-                                           filters=replace(filters, after=after,
-                                                           limit=_BATCH))
-        rows += [r.columns() for r in page]
-        if len(rows) > limit:
-            raise _too_many(limit)
-        if read:
-            read(len(rows))
-        if len(page) < _BATCH:
-            return rows
-        after = number_of(page[-1].number_text)
+    """Every row of the filtered outgoing register of a series (see :func:`_all_rows`)."""
+    return _all_rows(
+        lambda after: selectors.outgoing_register(
+            actor, now, agency_id=agency_id, year=year, series=series, tz=tz,
+            filters=replace(filters, after=after, limit=_BATCH)),
+        lambda row: number_of(row.number_text), limit, read)
 
 
 # --- PDF -------------------------------------------------------------------------------------

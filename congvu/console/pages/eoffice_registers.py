@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from congvu import clock, deployment
 from congvu.accounts.models import Account
 from congvu.actors import Actor
+from congvu.console.jobs import FILE_JOB
 from congvu.console.pages.eoffice_registers_common import (
     DateRange,
     agency_choice,
@@ -47,7 +48,6 @@ KINDS = ("incoming", "outgoing")
 #: A register file up to this many rows is built while the reader waits (a few
 #: seconds); a larger one by the tasks worker (``FILE_JOB``, ``congvu/console/jobs.py``).
 INLINE_ROWS = 5_000
-FILE_JOB = "eoffice.register_file"
 #: The outgoing registers' series (the incoming register has one).
 OUT_SERIES = [s for s in rules.Series if s != rules.Series.INCOMING]
 
@@ -190,14 +190,20 @@ def _describe(data: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _valid_register(query: QueryDict, actor: Actor, kind: str) -> dict[str, Any]:
+    """:func:`_register`'s context, or a :class:`CongvuError` naming the bad filters."""
+    form, ctx = _register(query, actor, kind)
+    if not form.is_valid():
+        raise CongvuError("; ".join(str(e) for errs in form.errors.values() for e in errs))
+    return ctx
+
+
 def register_file_for(actor: Actor, kind: str, fmt: str, query: QueryDict, *, limit: int,
                       progress: Progress | None = None) -> tuple[bytes, str, str, int]:
     """The register as a file: (content, content type, file name, rows). Raises
     :class:`register_export.TooManyRows` past ``limit`` rows, a :class:`CongvuError`
     naming the bad filters, Forbidden for a reader who may not read the register."""
-    form, ctx = _register(query, actor, kind)
-    if not form.is_valid():
-        raise CongvuError("; ".join(str(e) for errs in form.errors.values() for e in errs))
+    ctx = _valid_register(query, actor, kind)
     data = {**ctx["data"], "after": 0}
     agency: Agency = ctx["agency"]
     tz = ctx["profile"].timezone
@@ -246,9 +252,7 @@ def register_file(request: HttpRequest, actor: Actor, kind: str, fmt: str) -> Ht
     if kind not in KINDS or fmt not in ("pdf", "xlsx"):
         raise NotFound(_("There is no such register file."))
     if request.method == "POST":
-        form, _ctx = _register(request.GET, actor, kind)  # refused now, not in the job
-        if not form.is_valid():
-            raise CongvuError("; ".join(str(e) for errs in form.errors.values() for e in errs))
+        _valid_register(request.GET, actor, kind)  # refused now, not in the job
         account = request.user if isinstance(request.user, Account) else None
         job = do_enqueue(actor=actor, kind=FILE_JOB, now=clock.now(), account=account,
                          params={"kind": kind, "fmt": fmt, "query": request.GET.urlencode(),
